@@ -1,0 +1,1 @@
+"""Kvit: billing for housing and utility services."""

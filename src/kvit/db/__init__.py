@@ -1,0 +1,1 @@
+"""Database building blocks shared by every app: effective dating and its constraints."""

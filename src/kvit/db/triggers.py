@@ -1,0 +1,46 @@
+"""SQLite triggers that stand in for PostgreSQL exclusion constraints.
+
+SQLite has no exclusion constraints, and Django rebuilds a SQLite table on many schema
+changes, dropping its triggers; so the triggers are (re)installed after every `migrate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import connections
+
+from kvit.db.effective import NoOverlap
+
+
+def no_overlap_triggers(table: str, columns: list[str], name: str) -> list[str]:
+    same_key = " AND ".join(f'"{c}" IS NEW."{c}"' for c in columns)
+    clash = (
+        f'SELECT RAISE(ABORT, \'{name}: overlapping effective dates\') WHERE EXISTS ('
+        f'SELECT 1 FROM "{table}" WHERE {same_key} AND id IS NOT NEW.id '
+        "AND (effective_to IS NULL OR effective_to > NEW.effective_from) "
+        "AND (NEW.effective_to IS NULL OR effective_from < NEW.effective_to));"
+    )
+    return [
+        f'CREATE TRIGGER IF NOT EXISTS "{name}_{event.lower()}" BEFORE {event} ON "{table}" '
+        f"FOR EACH ROW BEGIN {clash} END"
+        for event in ("INSERT", "UPDATE")
+    ]
+
+
+def install_sqlite_triggers(using: str = "default", **_: Any) -> None:
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    existing = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            table = model._meta.db_table
+            if table not in existing:
+                continue
+            for constraint in model._meta.constraints:
+                if isinstance(constraint, NoOverlap):
+                    columns = [model._meta.get_field(f).column for f in constraint.fields]
+                    for sql in no_overlap_triggers(table, columns, constraint.name):
+                        cursor.execute(sql)

@@ -1,0 +1,160 @@
+"""Persons, their ownership shares, registrations and benefits (spec 1.5, 1.6, 2.16)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from kvit.core.ownership import Share
+from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.providers.validators import validate_inn
+
+
+class Person(models.Model):
+    tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
+    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True, validators=[validate_inn])
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    tenant_path = "tenant"
+    history = HistoricalRecords()
+    account_path = "registrations__account"
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["last_name", "first_name", "middle_name"]
+        indexes = [models.Index(fields=["tenant", "last_name"], name="people_person_name_idx")]
+
+    def __str__(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+
+class Ownership(EffectiveDated):
+    """A person's share of a premise, kept as an exact fraction."""
+
+    premise = models.ForeignKey("premises.Premise", models.CASCADE, related_name="ownerships", verbose_name=_("premise"))
+    owner = models.ForeignKey(Person, models.PROTECT, related_name="ownerships", verbose_name=_("owner"))
+    share_numerator = models.PositiveIntegerField(_("share numerator"), default=1)
+    share_denominator = models.PositiveIntegerField(_("share denominator"), default=1)
+    document = models.CharField(_("title document"), max_length=200, blank=True)
+
+    tenant_path = "premise__tenant"
+    history = HistoricalRecords()
+    account_path = "premise__accounts"
+
+    class Meta:
+        verbose_name = _("ownership")
+        verbose_name_plural = _("ownerships")
+        ordering = ["premise", "effective_from"]
+        constraints = [
+            *effective_dating("people_ownership", "premise", "owner"),
+            models.CheckConstraint(
+                condition=Q(share_numerator__gt=0) & Q(share_numerator__lte=F("share_denominator")),
+                name="people_ownership_share_range",
+                violation_error_message=_("A share must be greater than 0 and at most 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} — {self.share_numerator}/{self.share_denominator}"
+
+    @property
+    def share(self) -> Fraction:
+        return Fraction(self.share_numerator, self.share_denominator)
+
+    def as_share(self) -> Share:
+        return Share(self.share_numerator, self.share_denominator, self.span)
+
+    def clean(self) -> None:
+        if self.share_denominator == 0:
+            raise ValidationError({"share_denominator": _("The denominator must be greater than zero.")})
+        if self.share_numerator == 0 or self.share_numerator > self.share_denominator:
+            raise ValidationError({"share_numerator": _("A share must be greater than 0 and at most 1.")})
+
+
+class Registration(EffectiveDated):
+    """A person counted on an account: registered permanently or temporarily, or living there
+    by an inspection act (spec 1.6)."""
+
+    class Kind(models.TextChoices):
+        PERMANENT = "permanent", _("permanent registration")
+        TEMPORARY = "temporary", _("temporary registration")
+        ACTUALLY_LIVING = "actually_living", _("actually living (inspection act)")
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="registrations", verbose_name=_("personal account"))
+    person = models.ForeignKey(Person, models.PROTECT, related_name="registrations", verbose_name=_("person"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERMANENT)
+    document = models.CharField(_("document"), max_length=200, blank=True)
+
+    tenant_path = "account__tenant"
+    history = HistoricalRecords()
+    account_path = "account"
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["account", "effective_from"]
+        constraints = effective_dating("people_registration", "account", "person")
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_kind_display()})"
+
+
+class BenefitCategory(models.Model):
+    tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    rate = models.DecimalField(
+        _("rate"), max_digits=5, decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("Share of the base charge: 0.5 for a 50 % discount."),
+    )
+    services = models.ManyToManyField("tariffs.Service", blank=True, verbose_name=_("services"))
+
+    tenant_path = "tenant"
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("benefit category")
+        verbose_name_plural = _("benefit categories")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="people_benefit_category_code_unique"),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=1), name="people_benefit_rate_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Benefit(EffectiveDated):
+    """A beneficiary on an account: the person's category applies from its dates (spec 2.16)."""
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="benefits", verbose_name=_("personal account"))
+    person = models.ForeignKey(Person, models.PROTECT, related_name="benefits", verbose_name=_("person"))
+    category = models.ForeignKey(BenefitCategory, models.PROTECT, verbose_name=_("category"))
+    document = models.CharField(_("document"), max_length=200, blank=True)
+
+    tenant_path = "account__tenant"
+    history = HistoricalRecords()
+    account_path = "account"
+
+    class Meta:
+        verbose_name = _("benefit")
+        verbose_name_plural = _("benefits")
+        constraints = effective_dating("people_benefit", "account", "person", "category")
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.category}"
+
