@@ -1,0 +1,58 @@
+# The README's commands. Everything installs into .venv with the machine's Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# PostgreSQL for the second test run; pytest-django creates a fresh test_kvit database in it.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/kvit
+DEMO_ACCOUNTS ?= 500
+BENCH_ACCOUNTS ?= 1000000
+
+.PHONY: demo test install lint test-sqlite test-postgres bench-seed clean
+
+$(BIN)/kvit: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kvit needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+install: $(BIN)/kvit
+
+## demo: install, migrate the SQLite database, seed demo data, serve on 127.0.0.1:8000
+demo: install
+	$(BIN)/kvit migrate --noinput
+	$(BIN)/kvit seed --accounts $(DEMO_ACCOUNTS) --if-empty
+	$(BIN)/kvit runserver 127.0.0.1:8000
+
+## test: install, lint, then the whole suite on SQLite and on PostgreSQL
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	DATABASE_URL=sqlite:///$(CURDIR)/var/lint.sqlite3 $(BIN)/kvit makemigrations --check --dry-run
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest \
+		--cov=kvit.core --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
+
+# Without a reachable server this run is skipped, except under CI=true where it fails.
+test-postgres: install
+	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$(PG_URL)" 2>/dev/null; then \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_URL), and CI=true requires it." >&2; exit 1; \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run (it is required when CI=true)."; \
+	fi
+
+## bench-seed: time `kvit seed` for BENCH_ACCOUNTS accounts on a fresh PostgreSQL database
+bench-seed: install
+	psql "$(dir $(PG_URL))postgres" -qc "DROP DATABASE IF EXISTS kvit_bench" -c "CREATE DATABASE kvit_bench"
+	DATABASE_URL=$(dir $(PG_URL))kvit_bench $(BIN)/kvit migrate --noinput -v0
+	DATABASE_URL=$(dir $(PG_URL))kvit_bench /usr/bin/time -v $(BIN)/kvit seed --accounts $(BENCH_ACCOUNTS) 2>&1 \
+		| grep -E "Elapsed|Maximum resident|seeded|accounts" 
+
+clean:
+	rm -rf $(VENV) var
