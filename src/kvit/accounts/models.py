@@ -1,4 +1,4 @@
-"""Personal accounts (лицевые счета), legal consumers' contracts and connected services (spec 1.4)."""
+"""Personal accounts (лицевые счета), legal contracts and connected services (spec 1.4)."""
 
 from __future__ import annotations
 
@@ -24,28 +24,43 @@ class Account(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
     number = models.CharField(_("account number"), max_length=30)
     premise = models.ForeignKey(
-        "premises.Premise", models.PROTECT, null=True, blank=True, related_name="accounts",
+        "premises.Premise",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
         verbose_name=_("premise"),
     )
     node = models.ForeignKey(
-        "tenants.HierarchyNode", models.PROTECT, null=True, blank=True,
-        verbose_name=_("hierarchy node"), help_text=_("Where the account hangs in the tree, e.g. its feeder."),
+        "tenants.HierarchyNode",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("hierarchy node"),
+        help_text=_("Where the account hangs in the tree, e.g. its feeder."),
     )
     consumer_kind = models.CharField(
         _("consumer"), max_length=10, choices=ConsumerKind.choices, default=ConsumerKind.HOUSEHOLD
     )
     payer = models.ForeignKey(
-        "people.Person", models.PROTECT, null=True, blank=True, related_name="paid_accounts",
+        "people.Person",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="paid_accounts",
         verbose_name=_("payer"),
     )
     share_numerator = models.PositiveIntegerField(
-        _("share numerator"), default=1,
+        _("share numerator"),
+        default=1,
         help_text=_("A co-owner's separate account bills this share of the premise's area."),
     )
     share_denominator = models.PositiveIntegerField(_("share denominator"), default=1)
     opened_on = models.DateField(_("opened on"), help_text=_("First day the account is billed."))
     closed_on = models.DateField(
-        _("closed on"), null=True, blank=True,
+        _("closed on"),
+        null=True,
+        blank=True,
         help_text=_("“Closed from”: the first day the account is no longer billed."),
     )
 
@@ -86,7 +101,7 @@ class Account(models.Model):
         return self.active_span.contains(day)
 
     def clean(self) -> None:
-        if self.premise_id and self.tenant_id and self.premise.tenant_id != self.tenant_id:
+        if self.premise is not None and self.tenant_id and self.premise.tenant_id != self.tenant_id:
             raise ValidationError({"premise": _("The premise belongs to another organisation.")})
         if self.consumer_kind == self.ConsumerKind.HOUSEHOLD and self.premise_id is None:
             raise ValidationError({"premise": _("A household account needs a premise.")})
@@ -101,7 +116,9 @@ class Contract(models.Model):
         MV2 = "mv2", _("medium voltage II (1–20 kV)")
         LV = "lv", _("low voltage (0.4 kV and below)")
 
-    account = models.OneToOneField(Account, models.CASCADE, related_name="contract", verbose_name=_("personal account"))
+    account = models.OneToOneField(
+        Account, models.CASCADE, related_name="contract", verbose_name=_("personal account")
+    )
     number = models.CharField(_("contract number"), max_length=40)
     signed_on = models.DateField(_("signed on"))
     organisation_name = models.CharField(_("organisation"), max_length=300)
@@ -110,9 +127,15 @@ class Contract(models.Model):
     price_category = models.PositiveSmallIntegerField(
         _("price category"), default=1, choices=[(i, str(i)) for i in range(1, 7)]
     )
-    voltage_level = models.CharField(_("voltage level"), max_length=4, choices=VoltageLevel.choices, default=VoltageLevel.LV)
+    voltage_level = models.CharField(
+        _("voltage level"), max_length=4, choices=VoltageLevel.choices, default=VoltageLevel.LV
+    )
     contracted_volume = models.DecimalField(
-        _("contracted volume per month, kWh"), max_digits=14, decimal_places=3, null=True, blank=True
+        _("contracted volume per month, kWh"),
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
     )
 
     tenant_path = "account__tenant"
@@ -136,7 +159,9 @@ class Contract(models.Model):
 class AccountService(EffectiveDated):
     """A service connected to an account, owed to a provider, from a date."""
 
-    account = models.ForeignKey(Account, models.CASCADE, related_name="services", verbose_name=_("personal account"))
+    account = models.ForeignKey(
+        Account, models.CASCADE, related_name="services", verbose_name=_("personal account")
+    )
     service = models.ForeignKey("tariffs.Service", models.PROTECT, verbose_name=_("service"))
     provider = models.ForeignKey("providers.Provider", models.PROTECT, verbose_name=_("provider"))
     tariff_group = models.CharField(_("tariff group"), max_length=40, blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from kvit.core.dating import DateRange, breakpoints
 
@@ -38,7 +39,7 @@ def share_mismatches(shares: Sequence[Share]) -> list[ShareMismatch]:
         return []
     points = breakpoints([s.span for s in shares])
     open_ended = any(s.span.end is None for s in shares)
-    segments: list[DateRange] = [DateRange(a, b) for a, b in zip(points, points[1:], strict=False)]
+    segments: list[DateRange] = [DateRange(a, b) for a, b in pairwise(points)]
     if open_ended:
         segments.append(DateRange(points[-1]))
     found: list[ShareMismatch] = []

@@ -8,6 +8,7 @@ triggers on SQLite).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -44,6 +45,13 @@ def overlapping(queryset: models.QuerySet[Any], start: Any, end: Any) -> models.
     return queryset if end is None else queryset.filter(effective_from__lt=end)
 
 
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field
+
+
 class NoOverlap(models.BaseConstraint):
     """Rows with equal `fields` must not have overlapping effective date ranges."""
 
@@ -51,28 +59,28 @@ class NoOverlap(models.BaseConstraint):
         self.fields = tuple(fields)
         super().__init__(name=name, **kwargs)
 
-    # --- DDL: PostgreSQL only; SQLite gets triggers after migrate (kvit.db.triggers) ---
+    # --- DDL: PostgreSQL only ("" means no DDL); SQLite gets triggers after migrate ---
 
     def _exclusion(self, model: type[models.Model], schema_editor: Any) -> str:
         quote = schema_editor.quote_name
-        keys = [f"{quote(model._meta.get_field(f).column)} WITH =" for f in self.fields]
+        keys = [f"{quote(concrete_field(model, f).column)} WITH =" for f in self.fields]
         dates = "daterange(effective_from, effective_to, '[)') WITH &&"
         return f"CONSTRAINT {quote(self.name)} EXCLUDE USING gist ({', '.join([*keys, dates])})"
 
-    def constraint_sql(self, model: type[models.Model], schema_editor: Any) -> str | None:
+    def constraint_sql(self, model: Any, schema_editor: Any) -> str:
         if schema_editor.connection.vendor != "postgresql":
-            return None
+            return ""
         return self._exclusion(model, schema_editor)
 
-    def create_sql(self, model: type[models.Model], schema_editor: Any) -> str | None:
+    def create_sql(self, model: Any, schema_editor: Any) -> str:
         if schema_editor.connection.vendor != "postgresql":
-            return None
+            return ""
         table = schema_editor.quote_name(model._meta.db_table)
         return f"ALTER TABLE {table} ADD {self._exclusion(model, schema_editor)}"
 
-    def remove_sql(self, model: type[models.Model], schema_editor: Any) -> str | None:
+    def remove_sql(self, model: Any, schema_editor: Any) -> str:
         if schema_editor.connection.vendor != "postgresql":
-            return None
+            return ""
         table = schema_editor.quote_name(model._meta.db_table)
         return f"ALTER TABLE {table} DROP CONSTRAINT {schema_editor.quote_name(self.name)}"
 
@@ -89,7 +97,7 @@ class NoOverlap(models.BaseConstraint):
             return  # the CHECK constraint's message covers inverted dates
         key = {}
         for name in self.fields:
-            attname = model._meta.get_field(name).attname
+            attname = concrete_field(model, name).attname
             key[attname] = getattr(instance, attname)
             if key[attname] is None:
                 return  # the parent is not saved yet; the formset checks siblings
@@ -110,14 +118,14 @@ class NoOverlap(models.BaseConstraint):
                             "start": clash.effective_from,
                             "end": clash.effective_to or _("open-ended"),
                             "key": ", ".join(
-                                str(model._meta.get_field(f).verbose_name) for f in self.fields
+                                str(concrete_field(model, f).verbose_name) for f in self.fields
                             ),
                         },
                     )
                 }
             )
 
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
         path, args, kwargs = super().deconstruct()
         kwargs["fields"] = self.fields
         return path, args, kwargs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -35,18 +36,32 @@ class Meter(models.Model):
     resource = models.CharField(_("resource"), max_length=20, choices=Resource.choices)
     serial_number = models.CharField(_("serial number"), max_length=40)
     premise = models.ForeignKey(
-        "premises.Premise", models.PROTECT, null=True, blank=True, related_name="meters",
+        "premises.Premise",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meters",
         verbose_name=_("premise"),
     )
     building = models.ForeignKey(
-        "premises.Building", models.PROTECT, null=True, blank=True, related_name="common_meters",
+        "premises.Building",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="common_meters",
         verbose_name=_("building"),
     )
     node = models.ForeignKey(
-        "tenants.HierarchyNode", models.PROTECT, null=True, blank=True, related_name="head_meters",
+        "tenants.HierarchyNode",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="head_meters",
         verbose_name=_("hierarchy node"),
     )
-    zones = models.PositiveSmallIntegerField(_("zones"), choices=[(1, "1"), (2, "2"), (3, "3")], default=1)
+    zones = models.PositiveSmallIntegerField(
+        _("zones"), choices=[(1, "1"), (2, "2"), (3, "3")], default=1
+    )
     integer_digits = models.PositiveSmallIntegerField(
         _("integer digits"), default=5, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
@@ -54,16 +69,23 @@ class Meter(models.Model):
         _("fraction digits"), default=3, validators=[MaxValueValidator(6)]
     )
     transform_ratio = models.DecimalField(
-        _("transformer ratio"), max_digits=10, decimal_places=3, default=Decimal(1),
+        _("transformer ratio"),
+        max_digits=10,
+        decimal_places=3,
+        default=Decimal(1),
         validators=[MinValueValidator(Decimal("0.001"))],
         help_text=_("Current × voltage transformer ratio; 1 for a direct meter."),
     )
     installed_on = models.DateField(_("installed on"))
     verified_on = models.DateField(_("last verified on"), null=True, blank=True)
-    verification_interval_years = models.PositiveSmallIntegerField(_("verification interval, years"), default=6)
+    verification_interval_years = models.PositiveSmallIntegerField(
+        _("verification interval, years"), default=6
+    )
     sealed_on = models.DateField(_("sealed on"), null=True, blank=True)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
 
     tenant_path = "tenant"
     history = HistoricalRecords()
@@ -78,7 +100,9 @@ class Meter(models.Model):
                 condition=Q(removed_on__isnull=True) | Q(removed_on__gte=F("installed_on")),
                 name="metering_meter_removed_after_installed",
             ),
-            models.CheckConstraint(condition=Q(transform_ratio__gt=0), name="metering_meter_ratio_positive"),
+            models.CheckConstraint(
+                condition=Q(transform_ratio__gt=0), name="metering_meter_ratio_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(integer_digits__gte=1, integer_digits__lte=12, fraction_digits__lte=6),
                 name="metering_meter_digits_range",
@@ -102,12 +126,16 @@ class Meter(models.Model):
         if self.verified_on is None:
             return None
         try:
-            return self.verified_on.replace(year=self.verified_on.year + self.verification_interval_years)
+            return self.verified_on.replace(
+                year=self.verified_on.year + self.verification_interval_years
+            )
         except ValueError:  # 29 February
-            return self.verified_on.replace(year=self.verified_on.year + self.verification_interval_years, day=28)
+            return self.verified_on.replace(
+                year=self.verified_on.year + self.verification_interval_years, day=28
+            )
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.kind in self.PREMISE_KINDS and self.premise_id is None:
             errors["premise"] = _("An individual, common-apartment or room meter needs a premise.")
         if self.kind == self.Kind.COMMON_HOUSE and self.building_id is None:
@@ -117,7 +145,9 @@ class Meter(models.Model):
         if self.removed_on and self.installed_on and self.removed_on < self.installed_on:
             errors["removed_on"] = _("A meter cannot be removed before it was installed.")
         if (self.status == self.Status.REMOVED) != (self.removed_on is not None):
-            errors["status"] = _("A meter has the status “removed” exactly when it has a removal date.")
+            errors["status"] = _(
+                "A meter has the status “removed” exactly when it has a removal date."
+            )
         if self.zones > 1 and self.resource != Resource.ELECTRICITY:
             errors["zones"] = _("Only electricity meters have day/night zones.")
         if errors:
@@ -144,13 +174,21 @@ class Reading(models.Model):
         REJECTED = "rejected", _("rejected")
         AWAITING = "awaiting", _("awaiting confirmation")
 
-    meter = models.ForeignKey(Meter, models.PROTECT, related_name="readings", verbose_name=_("meter"))
+    meter = models.ForeignKey(
+        Meter, models.PROTECT, related_name="readings", verbose_name=_("meter")
+    )
     zone = models.CharField(_("zone"), max_length=10, choices=Zone.choices, default=Zone.TOTAL)
     taken_on = models.DateField(_("date"))
-    value = models.DecimalField(_("value"), max_digits=18, decimal_places=6, validators=[MinValueValidator(0)])
-    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.OPERATOR)
+    value = models.DecimalField(
+        _("value"), max_digits=18, decimal_places=6, validators=[MinValueValidator(0)]
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.OPERATOR
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ACTUAL)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACCEPTED
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -162,9 +200,13 @@ class Reading(models.Model):
         verbose_name = _("reading")
         verbose_name_plural = _("readings")
         ordering = ["meter", "zone", "taken_on", "id"]
-        indexes = [models.Index(fields=["meter", "zone", "taken_on"], name="metering_reading_lookup_idx")]
+        indexes = [
+            models.Index(fields=["meter", "zone", "taken_on"], name="metering_reading_lookup_idx")
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(value__gte=0), name="metering_reading_value_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(value__gte=0), name="metering_reading_value_nonnegative"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(reason=""),
                 name="metering_reading_rejection_has_reason",
@@ -179,26 +221,42 @@ class Reading(models.Model):
         if self.meter_id is None:
             return
         meter = self.meter
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.zone not in meter.zone_codes:
-            errors["zone"] = _("Meter %(meter)s has no zone “%(zone)s”; its zones are: %(zones)s.") % {
+            errors["zone"] = _(
+                "Meter %(meter)s has no zone “%(zone)s”; its zones are: %(zones)s."
+            ) % {
                 "meter": meter.serial_number,
                 "zone": self.zone,
                 "zones": ", ".join(str(Zone(z).label) for z in meter.zone_codes),
             }
         if self.value is not None:
             if self.value >= meter.capacity:
-                errors["value"] = _("%(value)s does not fit the meter's %(digits)s integer digits (must be below %(capacity)s).") % {
-                    "value": self.value, "digits": meter.integer_digits, "capacity": meter.capacity,
+                errors["value"] = _(
+                    "%(value)s does not fit the meter's %(digits)s integer digits "
+                    "(must be below %(capacity)s)."
+                ) % {
+                    "value": self.value,
+                    "digits": meter.integer_digits,
+                    "capacity": meter.capacity,
                 }
-            elif self.value != self.value.quantize(Decimal(1).scaleb(-meter.fraction_digits), ROUND_DOWN):
-                errors["value"] = _("%(value)s has more decimals than the meter shows (%(digits)s).") % {
-                    "value": self.value, "digits": meter.fraction_digits,
+            elif self.value != self.value.quantize(
+                Decimal(1).scaleb(-meter.fraction_digits), ROUND_DOWN
+            ):
+                errors["value"] = _(
+                    "%(value)s has more decimals than the meter shows (%(digits)s)."
+                ) % {
+                    "value": self.value,
+                    "digits": meter.fraction_digits,
                 }
         if self.taken_on and meter.installed_on and self.taken_on < meter.installed_on:
-            errors["taken_on"] = _("The meter was installed on %(day)s, after this date.") % {"day": meter.installed_on}
+            errors["taken_on"] = _("The meter was installed on %(day)s, after this date.") % {
+                "day": meter.installed_on
+            }
         if self.taken_on and meter.removed_on and self.taken_on > meter.removed_on:
-            errors["taken_on"] = _("The meter was removed on %(day)s, before this date.") % {"day": meter.removed_on}
+            errors["taken_on"] = _("The meter was removed on %(day)s, before this date.") % {
+                "day": meter.removed_on
+            }
         if self.status == self.Status.REJECTED and not self.reason:
             errors["reason"] = _("A rejected reading needs a reason.")
         if errors:

@@ -43,8 +43,12 @@ class Person(models.Model):
 class Ownership(EffectiveDated):
     """A person's share of a premise, kept as an exact fraction."""
 
-    premise = models.ForeignKey("premises.Premise", models.CASCADE, related_name="ownerships", verbose_name=_("premise"))
-    owner = models.ForeignKey(Person, models.PROTECT, related_name="ownerships", verbose_name=_("owner"))
+    premise = models.ForeignKey(
+        "premises.Premise", models.CASCADE, related_name="ownerships", verbose_name=_("premise")
+    )
+    owner = models.ForeignKey(
+        Person, models.PROTECT, related_name="ownerships", verbose_name=_("owner")
+    )
     share_numerator = models.PositiveIntegerField(_("share numerator"), default=1)
     share_denominator = models.PositiveIntegerField(_("share denominator"), default=1)
     document = models.CharField(_("title document"), max_length=200, blank=True)
@@ -78,9 +82,13 @@ class Ownership(EffectiveDated):
 
     def clean(self) -> None:
         if self.share_denominator == 0:
-            raise ValidationError({"share_denominator": _("The denominator must be greater than zero.")})
+            raise ValidationError(
+                {"share_denominator": _("The denominator must be greater than zero.")}
+            )
         if self.share_numerator == 0 or self.share_numerator > self.share_denominator:
-            raise ValidationError({"share_numerator": _("A share must be greater than 0 and at most 1.")})
+            raise ValidationError(
+                {"share_numerator": _("A share must be greater than 0 and at most 1.")}
+            )
 
 
 class Registration(EffectiveDated):
@@ -92,8 +100,15 @@ class Registration(EffectiveDated):
         TEMPORARY = "temporary", _("temporary registration")
         ACTUALLY_LIVING = "actually_living", _("actually living (inspection act)")
 
-    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="registrations", verbose_name=_("personal account"))
-    person = models.ForeignKey(Person, models.PROTECT, related_name="registrations", verbose_name=_("person"))
+    account = models.ForeignKey(
+        "accounts.Account",
+        models.CASCADE,
+        related_name="registrations",
+        verbose_name=_("personal account"),
+    )
+    person = models.ForeignKey(
+        Person, models.PROTECT, related_name="registrations", verbose_name=_("person")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERMANENT)
     document = models.CharField(_("document"), max_length=200, blank=True)
 
@@ -116,7 +131,9 @@ class BenefitCategory(models.Model):
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     rate = models.DecimalField(
-        _("rate"), max_digits=5, decimal_places=4,
+        _("rate"),
+        max_digits=5,
+        decimal_places=4,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text=_("Share of the base charge: 0.5 for a 50 % discount."),
     )
@@ -130,8 +147,12 @@ class BenefitCategory(models.Model):
         verbose_name_plural = _("benefit categories")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "code"], name="people_benefit_category_code_unique"),
-            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=1), name="people_benefit_rate_range"),
+            models.UniqueConstraint(
+                fields=["tenant", "code"], name="people_benefit_category_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lte=1), name="people_benefit_rate_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,8 +162,15 @@ class BenefitCategory(models.Model):
 class Benefit(EffectiveDated):
     """A beneficiary on an account: the person's category applies from its dates (spec 2.16)."""
 
-    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="benefits", verbose_name=_("personal account"))
-    person = models.ForeignKey(Person, models.PROTECT, related_name="benefits", verbose_name=_("person"))
+    account = models.ForeignKey(
+        "accounts.Account",
+        models.CASCADE,
+        related_name="benefits",
+        verbose_name=_("personal account"),
+    )
+    person = models.ForeignKey(
+        Person, models.PROTECT, related_name="benefits", verbose_name=_("person")
+    )
     category = models.ForeignKey(BenefitCategory, models.PROTECT, verbose_name=_("category"))
     document = models.CharField(_("document"), max_length=200, blank=True)
 
@@ -157,4 +185,3 @@ class Benefit(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.person}: {self.category}"
-

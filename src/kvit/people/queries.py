@@ -22,7 +22,10 @@ def premise_share_errors(premise_id: int) -> list[ValidationError]:
 
 def _mismatch_error(mismatch: ShareMismatch) -> ValidationError:
     return ValidationError(
-        _("Ownership shares add up to %(total)s from %(start)s to %(end)s; they must add up to 1 on every date."),
+        _(
+            "Ownership shares add up to %(total)s from %(start)s to %(end)s; "
+            "they must add up to 1 on every date."
+        ),
         code="shares_sum",
         params={
             "total": str(mismatch.total),

@@ -12,7 +12,11 @@ from kvit.providers import validators
 
 class Provider(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
-    name = models.CharField(_("name"), max_length=160, help_text=_("As printed on payment documents (≤ 160 characters)."))
+    name = models.CharField(
+        _("name"),
+        max_length=160,
+        help_text=_("As printed on payment documents (≤ 160 characters)."),
+    )
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
     inn = models.CharField(_("INN"), max_length=12, validators=[validators.validate_inn])
     kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[validators.validate_kpp])
@@ -21,7 +25,9 @@ class Provider(models.Model):
     )
     bic = models.CharField(_("BIC"), max_length=9, validators=[validators.validate_bic])
     corr_account = models.CharField(
-        _("correspondent account"), max_length=20, blank=True,
+        _("correspondent account"),
+        max_length=20,
+        blank=True,
         validators=[validators.validate_account_digits],
     )
     bank_name = models.CharField(_("bank name"), max_length=45)
@@ -38,7 +44,9 @@ class Provider(models.Model):
         verbose_name_plural = _("providers")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "inn", "kpp"], name="providers_inn_kpp_unique")
+            models.UniqueConstraint(
+                fields=["tenant", "inn", "kpp"], name="providers_inn_kpp_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -48,18 +56,26 @@ class Provider(models.Model):
         errors = {}
         digits_ok = len(self.bic) == 9 and self.bic.isdigit()
         account_ok = len(self.settlement_account) == 20 and self.settlement_account.isdigit()
-        if digits_ok and account_ok and not validators.account_key_ok(self.bic, self.settlement_account):
+        if (
+            digits_ok
+            and account_ok
+            and not validators.account_key_ok(self.bic, self.settlement_account)
+        ):
             errors["settlement_account"] = ValidationError(
                 _("The settlement account's control digit does not match BIC %(bic)s."),
-                code="account_key", params={"bic": self.bic},
+                code="account_key",
+                params={"bic": self.bic},
             )
         corr_ok = len(self.corr_account) == 20 and self.corr_account.isdigit()
-        if digits_ok and corr_ok and not validators.account_key_ok(
-            self.bic, self.corr_account, correspondent=True
+        if (
+            digits_ok
+            and corr_ok
+            and not validators.account_key_ok(self.bic, self.corr_account, correspondent=True)
         ):
             errors["corr_account"] = ValidationError(
                 _("The correspondent account's control digit does not match BIC %(bic)s."),
-                code="corr_account_key", params={"bic": self.bic},
+                code="corr_account_key",
+                params={"bic": self.bic},
             )
         if errors:
             raise ValidationError(errors)

@@ -22,18 +22,24 @@ def validate_inn(value: str) -> None:
         stdnum_inn.validate(value)
     except StdnumError:
         raise ValidationError(
-            _("INN “%(value)s” is invalid: 10 digits for an organisation or 12 for a person, "
-              "with correct check digits."),
-            code="inn", params={"value": value},
+            _(
+                "INN “%(value)s” is invalid: 10 digits for an organisation or 12 for a person, "
+                "with correct check digits."
+            ),
+            code="inn",
+            params={"value": value},
         ) from None
 
 
 def validate_kpp(value: str) -> None:
     if not KPP_RE.match(value):
         raise ValidationError(
-            _("KPP “%(value)s” is invalid: 9 characters, four digits, two digits or capital "
-              "letters, three digits."),
-            code="kpp", params={"value": value},
+            _(
+                "KPP “%(value)s” is invalid: 9 characters, four digits, two digits or capital "
+                "letters, three digits."
+            ),
+            code="kpp",
+            params={"value": value},
         )
 
 
@@ -48,7 +54,8 @@ def validate_account_digits(value: str) -> None:
     if not (len(value) == 20 and value.isdigit()):
         raise ValidationError(
             _("Account “%(value)s” is invalid: exactly 20 digits."),
-            code="account_digits", params={"value": value},
+            code="account_digits",
+            params={"value": value},
         )
 
 

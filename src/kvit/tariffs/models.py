@@ -1,4 +1,7 @@
-"""Services, effective-dated tariffs (with tiers and time-of-day zones) and norms (spec 1.7)."""
+"""Services, effective-dated tariffs (with tiers and time-of-day zones) and norms (spec 1.7).
+
+Tariffs and norms keep their published precision: 6 decimals, never rounded.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,6 @@ from simple_history.models import HistoricalRecords
 
 from kvit.db.effective import EffectiveDated, effective_dating
 from kvit.metering.resources import Resource, Zone
-
-RATE_DIGITS = {"max_digits": 18, "decimal_places": 6}  # tariffs and norms keep 6 decimals
 
 
 class Service(models.Model):
@@ -50,17 +51,27 @@ class Service(models.Model):
     method = models.CharField(_("calculation method"), max_length=30, choices=Method.choices)
     resource = models.CharField(_("resource"), max_length=20, choices=Resource.choices, blank=True)
     provider = models.ForeignKey(
-        "providers.Provider", models.PROTECT, null=True, blank=True,
+        "providers.Provider",
+        models.PROTECT,
+        null=True,
+        blank=True,
         verbose_name=_("default provider"),
     )
-    absence_recalc_allowed = models.BooleanField(_("recalculated for temporary absence"), default=False)
-    increase_coefficient_applies = models.BooleanField(_("increasing coefficient applies"), default=False)
+    absence_recalc_allowed = models.BooleanField(
+        _("recalculated for temporary absence"), default=False
+    )
+    increase_coefficient_applies = models.BooleanField(
+        _("increasing coefficient applies"), default=False
+    )
     penalty_scheme = models.CharField(
-        _("penalty scheme"), max_length=30, choices=PenaltyScheme.choices,
+        _("penalty scheme"),
+        max_length=30,
+        choices=PenaltyScheme.choices,
         default=PenaltyScheme.HOUSING_RF,
     )
     part_of_maintenance = models.BooleanField(
-        _("billed inside maintenance"), default=False,
+        _("billed inside maintenance"),
+        default=False,
         help_text=_("Common-house consumption billed inside the maintenance fee."),
     )
     sort_order = models.PositiveSmallIntegerField(
@@ -91,13 +102,21 @@ class Tariff(EffectiveDated):
     time-of-use one has zones."""
 
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
-    service = models.ForeignKey(Service, models.PROTECT, related_name="tariffs", verbose_name=_("service"))
+    service = models.ForeignKey(
+        Service, models.PROTECT, related_name="tariffs", verbose_name=_("service")
+    )
     group = models.CharField(
-        _("tariff group"), max_length=40, blank=True,
+        _("tariff group"),
+        max_length=40,
+        blank=True,
         help_text=_("Empty for the service's general tariff; e.g. “electric_stove”."),
     )
     value = models.DecimalField(
-        _("price per unit"), **RATE_DIGITS, null=True, blank=True,
+        _("price per unit"),
+        max_digits=18,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     vat_included = models.BooleanField(_("VAT included"), default=True)
@@ -111,7 +130,10 @@ class Tariff(EffectiveDated):
         ordering = ["service", "group", "effective_from"]
         constraints = [
             *effective_dating("tariffs_tariff", "service", "group"),
-            models.CheckConstraint(condition=Q(value__isnull=True) | Q(value__gte=0), name="tariffs_tariff_value_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=0),
+                name="tariffs_tariff_value_nonnegative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,12 +141,21 @@ class Tariff(EffectiveDated):
 
 
 class TariffTier(models.Model):
-    tariff = models.ForeignKey(Tariff, models.CASCADE, related_name="tiers", verbose_name=_("tariff"))
-    upper_bound = models.DecimalField(
-        _("up to (per month)"), max_digits=14, decimal_places=3, null=True, blank=True,
-        validators=[MinValueValidator(0)], help_text=_("Empty for the last, open tier."),
+    tariff = models.ForeignKey(
+        Tariff, models.CASCADE, related_name="tiers", verbose_name=_("tariff")
     )
-    value = models.DecimalField(_("price per unit"), **RATE_DIGITS, validators=[MinValueValidator(0)])
+    upper_bound = models.DecimalField(
+        _("up to (per month)"),
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Empty for the last, open tier."),
+    )
+    value = models.DecimalField(
+        _("price per unit"), max_digits=18, decimal_places=6, validators=[MinValueValidator(0)]
+    )
 
     tenant_path = "tariff__tenant"
     history = HistoricalRecords()
@@ -134,20 +165,32 @@ class TariffTier(models.Model):
         verbose_name_plural = _("tariff tiers")
         ordering = ["tariff", models.F("upper_bound").asc(nulls_last=True)]
         constraints = [
-            models.UniqueConstraint(fields=["tariff", "upper_bound"], name="tariffs_tier_bound_unique"),
             models.UniqueConstraint(
-                fields=["tariff"], condition=Q(upper_bound__isnull=True), name="tariffs_tier_one_open"
+                fields=["tariff", "upper_bound"], name="tariffs_tier_bound_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tariff"],
+                condition=Q(upper_bound__isnull=True),
+                name="tariffs_tier_one_open",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"≤ {self.upper_bound}: {self.value}" if self.upper_bound is not None else f"> : {self.value}"
+        return (
+            f"≤ {self.upper_bound}: {self.value}"
+            if self.upper_bound is not None
+            else f"> : {self.value}"
+        )
 
 
 class TariffZone(models.Model):
-    tariff = models.ForeignKey(Tariff, models.CASCADE, related_name="zones", verbose_name=_("tariff"))
+    tariff = models.ForeignKey(
+        Tariff, models.CASCADE, related_name="zones", verbose_name=_("tariff")
+    )
     zone = models.CharField(_("zone"), max_length=10, choices=Zone.choices)
-    value = models.DecimalField(_("price per unit"), **RATE_DIGITS, validators=[MinValueValidator(0)])
+    value = models.DecimalField(
+        _("price per unit"), max_digits=18, decimal_places=6, validators=[MinValueValidator(0)]
+    )
 
     tenant_path = "tariff__tenant"
     history = HistoricalRecords()
@@ -155,7 +198,9 @@ class TariffZone(models.Model):
     class Meta:
         verbose_name = _("tariff zone")
         verbose_name_plural = _("tariff zones")
-        constraints = [models.UniqueConstraint(fields=["tariff", "zone"], name="tariffs_zone_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tariff", "zone"], name="tariffs_zone_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_zone_display()}: {self.value}"
@@ -170,11 +215,19 @@ class Norm(EffectiveDated):
         PER_COMMON_AREA = "per_common_area", _("per m² of common area per month")
 
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
-    service = models.ForeignKey(Service, models.PROTECT, related_name="norms", verbose_name=_("service"))
+    service = models.ForeignKey(
+        Service, models.PROTECT, related_name="norms", verbose_name=_("service")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    rooms = models.PositiveSmallIntegerField(_("rooms"), default=0, help_text=_("0 = any number of rooms."))
-    persons = models.PositiveSmallIntegerField(_("persons"), default=0, help_text=_("0 = any number of persons."))
-    value = models.DecimalField(_("norm"), **RATE_DIGITS, validators=[MinValueValidator(0)])
+    rooms = models.PositiveSmallIntegerField(
+        _("rooms"), default=0, help_text=_("0 = any number of rooms.")
+    )
+    persons = models.PositiveSmallIntegerField(
+        _("persons"), default=0, help_text=_("0 = any number of persons.")
+    )
+    value = models.DecimalField(
+        _("norm"), max_digits=18, decimal_places=6, validators=[MinValueValidator(0)]
+    )
 
     tenant_path = "tenant"
     history = HistoricalRecords()
@@ -185,7 +238,9 @@ class Norm(EffectiveDated):
         ordering = ["service", "kind", "rooms", "persons", "effective_from"]
         constraints = [
             *effective_dating("tariffs_norm", "service", "kind", "rooms", "persons"),
-            models.CheckConstraint(condition=Q(value__gte=0), name="tariffs_norm_value_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(value__gte=0), name="tariffs_norm_value_nonnegative"
+            ),
         ]
 
     def __str__(self) -> str:

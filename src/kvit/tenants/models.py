@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -41,7 +45,11 @@ class HierarchyNode(models.Model):
 
     tenant = models.ForeignKey(Tenant, models.CASCADE, verbose_name=_("organisation"))
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("parent"),
     )
     kind = models.CharField(
@@ -65,25 +73,26 @@ class HierarchyNode(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
 
-    def clean(self) -> None:
-        if self.parent_id is None:
-            return
-        if self.parent.tenant_id != self.tenant_id:
-            raise ValidationError({"parent": _("The parent belongs to another organisation.")})
-        if self.pk is not None and f"/{self.pk}/" in self.parent.path:
-            raise ValidationError({"parent": _("A node cannot be moved under its own subtree.")})
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-        path = f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        parent = self.parent
+        path = f"{parent.path if parent else '/'}{self.pk}/"
         if path != self.path:
             old, self.path = self.path, path
             HierarchyNode.objects.filter(pk=self.pk).update(path=path)
-            if old:  # moved: rewrite the descendants' paths
-                for node in HierarchyNode.objects.filter(path__startswith=old).exclude(pk=self.pk):
-                    HierarchyNode.objects.filter(pk=node.pk).update(
-                        path=path + node.path[len(old):]
-                    )
+            if old:  # moved: rewrite the descendants' paths in one statement
+                HierarchyNode.objects.filter(path__startswith=old).exclude(pk=self.pk).update(
+                    path=Concat(Value(path), Substr("path", len(old) + 1))
+                )
+
+    def clean(self) -> None:
+        parent = self.parent
+        if parent is None:
+            return
+        if parent.tenant_id != self.tenant_id:
+            raise ValidationError({"parent": _("The parent belongs to another organisation.")})
+        if self.pk is not None and f"/{self.pk}/" in parent.path:
+            raise ValidationError({"parent": _("A node cannot be moved under its own subtree.")})
 
     def descendants(self) -> models.QuerySet[HierarchyNode]:
         return HierarchyNode.objects.filter(path__startswith=self.path)

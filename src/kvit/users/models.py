@@ -20,12 +20,18 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     tenant = models.ForeignKey(
-        "tenants.Tenant", models.PROTECT, null=True, blank=True, verbose_name=_("organisation"),
+        "tenants.Tenant",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("organisation"),
         help_text=_("Empty only for platform superusers."),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     accounts = models.ManyToManyField(
-        "accounts.Account", blank=True, related_name="consumer_users",
+        "accounts.Account",
+        blank=True,
+        related_name="consumer_users",
         verbose_name=_("personal accounts"),
         help_text=_("The accounts a consumer sees in the personal cabinet."),
     )
@@ -43,7 +49,9 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         if not self.is_superuser and self.tenant_id is None:
-            raise ValidationError({"tenant": _("Every user except a superuser needs an organisation.")})
+            raise ValidationError(
+                {"tenant": _("Every user except a superuser needs an organisation.")}
+            )
         if not self.is_superuser and not self.role:
             raise ValidationError({"role": _("Choose the user's role.")})
         if self.is_consumer and self.is_staff:

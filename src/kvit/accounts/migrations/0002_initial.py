@@ -5,57 +5,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('people', '0002_initial'),
-        ('premises', '0001_initial'),
-        ('providers', '0001_initial'),
-        ('tariffs', '0001_initial'),
-        ('tenants', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("people", "0002_initial"),
+        ("premises", "0001_initial"),
+        ("providers", "0001_initial"),
+        ("tariffs", "0001_initial"),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='node',
-            field=models.ForeignKey(blank=True, help_text='Where the account hangs in the tree, e.g. its feeder.', null=True, on_delete=django.db.models.deletion.PROTECT, to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="account",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Where the account hangs in the tree, e.g. its feeder.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='payer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='paid_accounts', to='people.person', verbose_name='payer'),
+            model_name="account",
+            name="payer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="paid_accounts",
+                to="people.person",
+                verbose_name="payer",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='premise',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='premises.premise', verbose_name='premise'),
+            model_name="account",
+            name="premise",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="accounts",
+                to="premises.premise",
+                verbose_name="premise",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.tenant', verbose_name='organisation'),
+            model_name="account",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='accountservice',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='services', to='accounts.account', verbose_name='personal account'),
+            model_name="accountservice",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="services",
+                to="accounts.account",
+                verbose_name="personal account",
+            ),
         ),
         migrations.AddField(
-            model_name='accountservice',
-            name='provider',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='providers.provider', verbose_name='provider'),
+            model_name="accountservice",
+            name="provider",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                to="providers.provider",
+                verbose_name="provider",
+            ),
         ),
         migrations.AddField(
-            model_name='accountservice',
-            name='service',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='tariffs.service', verbose_name='service'),
+            model_name="accountservice",
+            name="service",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                to="tariffs.service",
+                verbose_name="service",
+            ),
         ),
         migrations.AddField(
-            model_name='contract',
-            name='account',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='contract', to='accounts.account', verbose_name='personal account'),
+            model_name="contract",
+            name="account",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contract",
+                to="accounts.account",
+                verbose_name="personal account",
+            ),
         ),
     ]

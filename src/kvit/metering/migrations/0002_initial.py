@@ -5,18 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('metering', '0001_initial'),
-        ('premises', '0001_initial'),
+        ("metering", "0001_initial"),
+        ("premises", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmeter',
-            name='building',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='premises.building', verbose_name='building'),
+            model_name="historicalmeter",
+            name="building",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="premises.building",
+                verbose_name="building",
+            ),
         ),
     ]

@@ -6,94 +6,193 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('metering', '0002_initial'),
-        ('premises', '0002_initial'),
-        ('tenants', '0001_initial'),
+        ("metering", "0002_initial"),
+        ("premises", "0002_initial"),
+        ("tenants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmeter',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalmeter",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmeter',
-            name='node',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="historicalmeter",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmeter',
-            name='premise',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='premises.premise', verbose_name='premise'),
+            model_name="historicalmeter",
+            name="premise",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="premises.premise",
+                verbose_name="premise",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmeter',
-            name='tenant',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenants.tenant', verbose_name='organisation'),
+            model_name="historicalmeter",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalreading',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalreading",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='meter',
-            name='building',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='common_meters', to='premises.building', verbose_name='building'),
+            model_name="meter",
+            name="building",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="common_meters",
+                to="premises.building",
+                verbose_name="building",
+            ),
         ),
         migrations.AddField(
-            model_name='meter',
-            name='node',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='head_meters', to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="meter",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="head_meters",
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='meter',
-            name='premise',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='meters', to='premises.premise', verbose_name='premise'),
+            model_name="meter",
+            name="premise",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="meters",
+                to="premises.premise",
+                verbose_name="premise",
+            ),
         ),
         migrations.AddField(
-            model_name='meter',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.tenant', verbose_name='organisation'),
+            model_name="meter",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalreading',
-            name='meter',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='metering.meter', verbose_name='meter'),
+            model_name="historicalreading",
+            name="meter",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="metering.meter",
+                verbose_name="meter",
+            ),
         ),
         migrations.AddField(
-            model_name='reading',
-            name='meter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='readings', to='metering.meter', verbose_name='meter'),
+            model_name="reading",
+            name="meter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="readings",
+                to="metering.meter",
+                verbose_name="meter",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meter',
-            constraint=models.CheckConstraint(condition=models.Q(('removed_on__isnull', True), ('removed_on__gte', models.F('installed_on')), _connector='OR'), name='metering_meter_removed_after_installed'),
+            model_name="meter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("removed_on__isnull", True),
+                    ("removed_on__gte", models.F("installed_on")),
+                    _connector="OR",
+                ),
+                name="metering_meter_removed_after_installed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meter',
-            constraint=models.CheckConstraint(condition=models.Q(('transform_ratio__gt', 0)), name='metering_meter_ratio_positive'),
+            model_name="meter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("transform_ratio__gt", 0)), name="metering_meter_ratio_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meter',
-            constraint=models.CheckConstraint(condition=models.Q(('fraction_digits__lte', 6), ('integer_digits__gte', 1), ('integer_digits__lte', 12)), name='metering_meter_digits_range'),
+            model_name="meter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("fraction_digits__lte", 6),
+                    ("integer_digits__gte", 1),
+                    ("integer_digits__lte", 12),
+                ),
+                name="metering_meter_digits_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reading',
-            index=models.Index(fields=['meter', 'zone', 'taken_on'], name='metering_reading_lookup_idx'),
+            model_name="reading",
+            index=models.Index(
+                fields=["meter", "zone", "taken_on"], name="metering_reading_lookup_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reading',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='metering_reading_value_nonnegative'),
+            model_name="reading",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)), name="metering_reading_value_nonnegative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reading',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='metering_reading_rejection_has_reason', violation_error_message='A rejected reading needs a reason.'),
+            model_name="reading",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "rejected"), _negated=True),
+                    models.Q(("reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="metering_reading_rejection_has_reason",
+                violation_error_message="A rejected reading needs a reason.",
+            ),
         ),
     ]

@@ -5,49 +5,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalParameter',
+            name="HistoricalParameter",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('name', models.CharField(choices=[('absence_min_full_days', 'absence_min_full_days'), ('allocate_time_barred', 'allocate_time_barred'), ('avg_max_periods_failed', 'avg_max_periods_failed'), ('avg_max_periods_failed_nonresidential', 'avg_max_periods_failed_nonresidential'), ('avg_max_periods_no_reading', 'avg_max_periods_no_reading'), ('avg_min_months', 'avg_min_months'), ('avg_window_months', 'avg_window_months'), ('benefit_mode', 'benefit_mode'), ('due_day', 'due_day'), ('electricity_meter_owned_by_supplier', 'electricity_meter_owned_by_supplier'), ('limitation_warning_days', 'limitation_warning_days'), ('loss_tolerance_pp', 'loss_tolerance_pp'), ('negative_odn_mode', 'negative_odn_mode'), ('norm_coefficient_after_failure', 'norm_coefficient_after_failure'), ('norm_coefficient_after_no_reading', 'norm_coefficient_after_no_reading'), ('norm_coefficient_no_meter', 'norm_coefficient_no_meter'), ('norm_coefficient_refused_access', 'norm_coefficient_refused_access'), ('odn_cap_by_norm', 'odn_cap_by_norm'), ('partial_split_basis', 'partial_split_basis'), ('payment_day_counts_old_balance', 'payment_day_counts_old_balance'), ('penalty_grace_days', 'penalty_grace_days'), ('penalty_moratoria', 'penalty_moratoria'), ('penalty_rate_cap', 'penalty_rate_cap'), ('penalty_switch_day', 'penalty_switch_day'), ('quality_reduction_pct_per_hour', 'quality_reduction_pct_per_hour'), ('reading_cutoff_day', 'reading_cutoff_day'), ('rollover_max_fraction', 'rollover_max_fraction'), ('shift_due_date_to_business_day', 'shift_due_date_to_business_day'), ('suspense_refund_days', 'suspense_refund_days'), ('suspension_after_limitation_days', 'suspension_after_limitation_days'), ('trueup_mode', 'trueup_mode'), ('verification_freeze_windows', 'verification_freeze_windows'), ('volume_scale_gcal', 'volume_scale_gcal'), ('volume_scale_m3_kwh', 'volume_scale_m3_kwh')], max_length=60, verbose_name='parameter')),
-                ('value', models.TextField(verbose_name='value')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("absence_min_full_days", "absence_min_full_days"),
+                            ("allocate_time_barred", "allocate_time_barred"),
+                            ("avg_max_periods_failed", "avg_max_periods_failed"),
+                            (
+                                "avg_max_periods_failed_nonresidential",
+                                "avg_max_periods_failed_nonresidential",
+                            ),
+                            ("avg_max_periods_no_reading", "avg_max_periods_no_reading"),
+                            ("avg_min_months", "avg_min_months"),
+                            ("avg_window_months", "avg_window_months"),
+                            ("benefit_mode", "benefit_mode"),
+                            ("due_day", "due_day"),
+                            (
+                                "electricity_meter_owned_by_supplier",
+                                "electricity_meter_owned_by_supplier",
+                            ),
+                            ("limitation_warning_days", "limitation_warning_days"),
+                            ("loss_tolerance_pp", "loss_tolerance_pp"),
+                            ("negative_odn_mode", "negative_odn_mode"),
+                            ("norm_coefficient_after_failure", "norm_coefficient_after_failure"),
+                            (
+                                "norm_coefficient_after_no_reading",
+                                "norm_coefficient_after_no_reading",
+                            ),
+                            ("norm_coefficient_no_meter", "norm_coefficient_no_meter"),
+                            ("norm_coefficient_refused_access", "norm_coefficient_refused_access"),
+                            ("odn_cap_by_norm", "odn_cap_by_norm"),
+                            ("partial_split_basis", "partial_split_basis"),
+                            ("payment_day_counts_old_balance", "payment_day_counts_old_balance"),
+                            ("penalty_grace_days", "penalty_grace_days"),
+                            ("penalty_moratoria", "penalty_moratoria"),
+                            ("penalty_rate_cap", "penalty_rate_cap"),
+                            ("penalty_switch_day", "penalty_switch_day"),
+                            ("quality_reduction_pct_per_hour", "quality_reduction_pct_per_hour"),
+                            ("reading_cutoff_day", "reading_cutoff_day"),
+                            ("rollover_max_fraction", "rollover_max_fraction"),
+                            ("shift_due_date_to_business_day", "shift_due_date_to_business_day"),
+                            ("suspense_refund_days", "suspense_refund_days"),
+                            (
+                                "suspension_after_limitation_days",
+                                "suspension_after_limitation_days",
+                            ),
+                            ("trueup_mode", "trueup_mode"),
+                            ("verification_freeze_windows", "verification_freeze_windows"),
+                            ("volume_scale_gcal", "volume_scale_gcal"),
+                            ("volume_scale_m3_kwh", "volume_scale_m3_kwh"),
+                        ],
+                        max_length=60,
+                        verbose_name="parameter",
+                    ),
+                ),
+                ("value", models.TextField(verbose_name="value")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical configuration parameter',
-                'verbose_name_plural': 'historical configuration parameters',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical configuration parameter",
+                "verbose_name_plural": "historical configuration parameters",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Parameter',
+            name="Parameter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('name', models.CharField(choices=[('absence_min_full_days', 'absence_min_full_days'), ('allocate_time_barred', 'allocate_time_barred'), ('avg_max_periods_failed', 'avg_max_periods_failed'), ('avg_max_periods_failed_nonresidential', 'avg_max_periods_failed_nonresidential'), ('avg_max_periods_no_reading', 'avg_max_periods_no_reading'), ('avg_min_months', 'avg_min_months'), ('avg_window_months', 'avg_window_months'), ('benefit_mode', 'benefit_mode'), ('due_day', 'due_day'), ('electricity_meter_owned_by_supplier', 'electricity_meter_owned_by_supplier'), ('limitation_warning_days', 'limitation_warning_days'), ('loss_tolerance_pp', 'loss_tolerance_pp'), ('negative_odn_mode', 'negative_odn_mode'), ('norm_coefficient_after_failure', 'norm_coefficient_after_failure'), ('norm_coefficient_after_no_reading', 'norm_coefficient_after_no_reading'), ('norm_coefficient_no_meter', 'norm_coefficient_no_meter'), ('norm_coefficient_refused_access', 'norm_coefficient_refused_access'), ('odn_cap_by_norm', 'odn_cap_by_norm'), ('partial_split_basis', 'partial_split_basis'), ('payment_day_counts_old_balance', 'payment_day_counts_old_balance'), ('penalty_grace_days', 'penalty_grace_days'), ('penalty_moratoria', 'penalty_moratoria'), ('penalty_rate_cap', 'penalty_rate_cap'), ('penalty_switch_day', 'penalty_switch_day'), ('quality_reduction_pct_per_hour', 'quality_reduction_pct_per_hour'), ('reading_cutoff_day', 'reading_cutoff_day'), ('rollover_max_fraction', 'rollover_max_fraction'), ('shift_due_date_to_business_day', 'shift_due_date_to_business_day'), ('suspense_refund_days', 'suspense_refund_days'), ('suspension_after_limitation_days', 'suspension_after_limitation_days'), ('trueup_mode', 'trueup_mode'), ('verification_freeze_windows', 'verification_freeze_windows'), ('volume_scale_gcal', 'volume_scale_gcal'), ('volume_scale_m3_kwh', 'volume_scale_m3_kwh')], max_length=60, verbose_name='parameter')),
-                ('value', models.TextField(verbose_name='value')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='reason')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("absence_min_full_days", "absence_min_full_days"),
+                            ("allocate_time_barred", "allocate_time_barred"),
+                            ("avg_max_periods_failed", "avg_max_periods_failed"),
+                            (
+                                "avg_max_periods_failed_nonresidential",
+                                "avg_max_periods_failed_nonresidential",
+                            ),
+                            ("avg_max_periods_no_reading", "avg_max_periods_no_reading"),
+                            ("avg_min_months", "avg_min_months"),
+                            ("avg_window_months", "avg_window_months"),
+                            ("benefit_mode", "benefit_mode"),
+                            ("due_day", "due_day"),
+                            (
+                                "electricity_meter_owned_by_supplier",
+                                "electricity_meter_owned_by_supplier",
+                            ),
+                            ("limitation_warning_days", "limitation_warning_days"),
+                            ("loss_tolerance_pp", "loss_tolerance_pp"),
+                            ("negative_odn_mode", "negative_odn_mode"),
+                            ("norm_coefficient_after_failure", "norm_coefficient_after_failure"),
+                            (
+                                "norm_coefficient_after_no_reading",
+                                "norm_coefficient_after_no_reading",
+                            ),
+                            ("norm_coefficient_no_meter", "norm_coefficient_no_meter"),
+                            ("norm_coefficient_refused_access", "norm_coefficient_refused_access"),
+                            ("odn_cap_by_norm", "odn_cap_by_norm"),
+                            ("partial_split_basis", "partial_split_basis"),
+                            ("payment_day_counts_old_balance", "payment_day_counts_old_balance"),
+                            ("penalty_grace_days", "penalty_grace_days"),
+                            ("penalty_moratoria", "penalty_moratoria"),
+                            ("penalty_rate_cap", "penalty_rate_cap"),
+                            ("penalty_switch_day", "penalty_switch_day"),
+                            ("quality_reduction_pct_per_hour", "quality_reduction_pct_per_hour"),
+                            ("reading_cutoff_day", "reading_cutoff_day"),
+                            ("rollover_max_fraction", "rollover_max_fraction"),
+                            ("shift_due_date_to_business_day", "shift_due_date_to_business_day"),
+                            ("suspense_refund_days", "suspense_refund_days"),
+                            (
+                                "suspension_after_limitation_days",
+                                "suspension_after_limitation_days",
+                            ),
+                            ("trueup_mode", "trueup_mode"),
+                            ("verification_freeze_windows", "verification_freeze_windows"),
+                            ("volume_scale_gcal", "volume_scale_gcal"),
+                            ("volume_scale_m3_kwh", "volume_scale_m3_kwh"),
+                        ],
+                        max_length=60,
+                        verbose_name="parameter",
+                    ),
+                ),
+                ("value", models.TextField(verbose_name="value")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="reason")),
             ],
             options={
-                'verbose_name': 'configuration parameter',
-                'verbose_name_plural': 'configuration parameters',
-                'ordering': ['name', 'effective_from'],
+                "verbose_name": "configuration parameter",
+                "verbose_name_plural": "configuration parameters",
+                "ordering": ["name", "effective_from"],
             },
         ),
     ]

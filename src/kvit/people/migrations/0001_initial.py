@@ -2,202 +2,421 @@
 
 import django.core.validators
 import django.db.models.deletion
-import kvit.providers.validators
 import simple_history.models
 from django.db import migrations, models
 
+import kvit.providers.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BenefitCategory',
+            name="BenefitCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('rate', models.DecimalField(decimal_places=4, help_text='Share of the base charge: 0.5 for a 50 % discount.', max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)], verbose_name='rate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=4,
+                        help_text="Share of the base charge: 0.5 for a 50 % discount.",
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                        verbose_name="rate",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'benefit category',
-                'verbose_name_plural': 'benefit categories',
-                'ordering': ['name'],
+                "verbose_name": "benefit category",
+                "verbose_name_plural": "benefit categories",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBenefit',
+            name="HistoricalBenefit",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('document', models.CharField(blank=True, max_length=200, verbose_name='document')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                ("document", models.CharField(blank=True, max_length=200, verbose_name="document")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical benefit',
-                'verbose_name_plural': 'historical benefits',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalBenefitCategory',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('rate', models.DecimalField(decimal_places=4, help_text='Share of the base charge: 0.5 for a 50 % discount.', max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)], verbose_name='rate')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-            ],
-            options={
-                'verbose_name': 'historical benefit category',
-                'verbose_name_plural': 'historical benefit categories',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalOwnership',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('share_numerator', models.PositiveIntegerField(default=1, verbose_name='share numerator')),
-                ('share_denominator', models.PositiveIntegerField(default=1, verbose_name='share denominator')),
-                ('document', models.CharField(blank=True, max_length=200, verbose_name='title document')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-            ],
-            options={
-                'verbose_name': 'historical ownership',
-                'verbose_name_plural': 'historical ownerships',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical benefit",
+                "verbose_name_plural": "historical benefits",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPerson',
+            name="HistoricalBenefitCategory",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('last_name', models.CharField(max_length=100, verbose_name='last name')),
-                ('first_name', models.CharField(max_length=100, verbose_name='first name')),
-                ('middle_name', models.CharField(blank=True, max_length=100, verbose_name='middle name')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
-                ('inn', models.CharField(blank=True, max_length=12, validators=[kvit.providers.validators.validate_inn], verbose_name='INN')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=4,
+                        help_text="Share of the base charge: 0.5 for a 50 % discount.",
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                        verbose_name="rate",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical person',
-                'verbose_name_plural': 'historical persons',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical benefit category",
+                "verbose_name_plural": "historical benefit categories",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalRegistration',
+            name="HistoricalOwnership",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('kind', models.CharField(choices=[('permanent', 'permanent registration'), ('temporary', 'temporary registration'), ('actually_living', 'actually living (inspection act)')], default='permanent', max_length=20, verbose_name='kind')),
-                ('document', models.CharField(blank=True, max_length=200, verbose_name='document')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "share_numerator",
+                    models.PositiveIntegerField(default=1, verbose_name="share numerator"),
+                ),
+                (
+                    "share_denominator",
+                    models.PositiveIntegerField(default=1, verbose_name="share denominator"),
+                ),
+                (
+                    "document",
+                    models.CharField(blank=True, max_length=200, verbose_name="title document"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical registration',
-                'verbose_name_plural': 'historical registrations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical ownership",
+                "verbose_name_plural": "historical ownerships",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Ownership',
+            name="HistoricalPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('share_numerator', models.PositiveIntegerField(default=1, verbose_name='share numerator')),
-                ('share_denominator', models.PositiveIntegerField(default=1, verbose_name='share denominator')),
-                ('document', models.CharField(blank=True, max_length=200, verbose_name='title document')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("last_name", models.CharField(max_length=100, verbose_name="last name")),
+                ("first_name", models.CharField(max_length=100, verbose_name="first name")),
+                (
+                    "middle_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="middle name"),
+                ),
+                ("birth_date", models.DateField(blank=True, null=True, verbose_name="birth date")),
+                (
+                    "inn",
+                    models.CharField(
+                        blank=True,
+                        max_length=12,
+                        validators=[kvit.providers.validators.validate_inn],
+                        verbose_name="INN",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ownership',
-                'verbose_name_plural': 'ownerships',
-                'ordering': ['premise', 'effective_from'],
+                "verbose_name": "historical person",
+                "verbose_name_plural": "historical persons",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalRegistration",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("permanent", "permanent registration"),
+                            ("temporary", "temporary registration"),
+                            ("actually_living", "actually living (inspection act)"),
+                        ],
+                        default="permanent",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("document", models.CharField(blank=True, max_length=200, verbose_name="document")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical registration",
+                "verbose_name_plural": "historical registrations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Ownership",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "share_numerator",
+                    models.PositiveIntegerField(default=1, verbose_name="share numerator"),
+                ),
+                (
+                    "share_denominator",
+                    models.PositiveIntegerField(default=1, verbose_name="share denominator"),
+                ),
+                (
+                    "document",
+                    models.CharField(blank=True, max_length=200, verbose_name="title document"),
+                ),
+            ],
+            options={
+                "verbose_name": "ownership",
+                "verbose_name_plural": "ownerships",
+                "ordering": ["premise", "effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_name', models.CharField(max_length=100, verbose_name='last name')),
-                ('first_name', models.CharField(max_length=100, verbose_name='first name')),
-                ('middle_name', models.CharField(blank=True, max_length=100, verbose_name='middle name')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='birth date')),
-                ('inn', models.CharField(blank=True, max_length=12, validators=[kvit.providers.validators.validate_inn], verbose_name='INN')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_name", models.CharField(max_length=100, verbose_name="last name")),
+                ("first_name", models.CharField(max_length=100, verbose_name="first name")),
+                (
+                    "middle_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="middle name"),
+                ),
+                ("birth_date", models.DateField(blank=True, null=True, verbose_name="birth date")),
+                (
+                    "inn",
+                    models.CharField(
+                        blank=True,
+                        max_length=12,
+                        validators=[kvit.providers.validators.validate_inn],
+                        verbose_name="INN",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'persons',
-                'ordering': ['last_name', 'first_name', 'middle_name'],
+                "verbose_name": "person",
+                "verbose_name_plural": "persons",
+                "ordering": ["last_name", "first_name", "middle_name"],
             },
         ),
         migrations.CreateModel(
-            name='Registration',
+            name="Registration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('kind', models.CharField(choices=[('permanent', 'permanent registration'), ('temporary', 'temporary registration'), ('actually_living', 'actually living (inspection act)')], default='permanent', max_length=20, verbose_name='kind')),
-                ('document', models.CharField(blank=True, max_length=200, verbose_name='document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("permanent", "permanent registration"),
+                            ("temporary", "temporary registration"),
+                            ("actually_living", "actually living (inspection act)"),
+                        ],
+                        default="permanent",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("document", models.CharField(blank=True, max_length=200, verbose_name="document")),
             ],
             options={
-                'verbose_name': 'registration',
-                'verbose_name_plural': 'registrations',
-                'ordering': ['account', 'effective_from'],
+                "verbose_name": "registration",
+                "verbose_name_plural": "registrations",
+                "ordering": ["account", "effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='Benefit',
+            name="Benefit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('document', models.CharField(blank=True, max_length=200, verbose_name='document')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='benefits', to='accounts.account', verbose_name='personal account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                ("document", models.CharField(blank=True, max_length=200, verbose_name="document")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="benefits",
+                        to="accounts.account",
+                        verbose_name="personal account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'benefit',
-                'verbose_name_plural': 'benefits',
+                "verbose_name": "benefit",
+                "verbose_name_plural": "benefits",
             },
         ),
     ]

@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
-        ('tariffs', '0001_initial'),
+        ("people", "0001_initial"),
+        ("tariffs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='benefitcategory',
-            name='services',
-            field=models.ManyToManyField(blank=True, to='tariffs.service', verbose_name='services'),
+            model_name="benefitcategory",
+            name="services",
+            field=models.ManyToManyField(blank=True, to="tariffs.service", verbose_name="services"),
         ),
     ]

@@ -5,34 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('people', '0002_initial'),
-        ('tenants', '0001_initial'),
+        ("accounts", "0002_initial"),
+        ("people", "0002_initial"),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='benefitcategory',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.tenant', verbose_name='organisation'),
+            model_name="benefitcategory",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='benefit',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='people.benefitcategory', verbose_name='category'),
+            model_name="benefit",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                to="people.benefitcategory",
+                verbose_name="category",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbenefit',
-            name='account',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account', verbose_name='personal account'),
+            model_name="historicalbenefit",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="accounts.account",
+                verbose_name="personal account",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbenefit',
-            name='category',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='people.benefitcategory', verbose_name='category'),
+            model_name="historicalbenefit",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="people.benefitcategory",
+                verbose_name="category",
+            ),
         ),
     ]

@@ -5,28 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('premises', '0001_initial'),
-        ('tenants', '0001_initial'),
+        ("premises", "0001_initial"),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='building',
-            name='node',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="building",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='building',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.tenant', verbose_name='organisation'),
+            model_name="building",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='buildingresource',
-            name='building',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='resources', to='premises.building', verbose_name='building'),
+            model_name="buildingresource",
+            name="building",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="resources",
+                to="premises.building",
+                verbose_name="building",
+            ),
         ),
     ]

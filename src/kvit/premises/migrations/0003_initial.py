@@ -6,121 +6,246 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('premises', '0002_initial'),
-        ('tenants', '0001_initial'),
+        ("premises", "0002_initial"),
+        ("tenants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalbuilding',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalbuilding",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbuilding',
-            name='node',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="historicalbuilding",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbuilding',
-            name='tenant',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenants.tenant', verbose_name='organisation'),
+            model_name="historicalbuilding",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbuildingresource',
-            name='building',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='premises.building', verbose_name='building'),
+            model_name="historicalbuildingresource",
+            name="building",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="premises.building",
+                verbose_name="building",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbuildingresource',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalbuildingresource",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmeterimpossibility',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalmeterimpossibility",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpremise',
-            name='building',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='premises.building', verbose_name='building'),
+            model_name="historicalpremise",
+            name="building",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="premises.building",
+                verbose_name="building",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpremise',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalpremise",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpremise',
-            name='node',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='For example the entrance or the feeder.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="historicalpremise",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="For example the entrance or the feeder.",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalpremise',
-            name='tenant',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tenants.tenant', verbose_name='organisation'),
+            model_name="historicalpremise",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='premise',
-            name='building',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='premises', to='premises.building', verbose_name='building'),
+            model_name="premise",
+            name="building",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="premises",
+                to="premises.building",
+                verbose_name="building",
+            ),
         ),
         migrations.AddField(
-            model_name='premise',
-            name='node',
-            field=models.ForeignKey(blank=True, help_text='For example the entrance or the feeder.', null=True, on_delete=django.db.models.deletion.PROTECT, to='tenants.hierarchynode', verbose_name='hierarchy node'),
+            model_name="premise",
+            name="node",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For example the entrance or the feeder.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="tenants.hierarchynode",
+                verbose_name="hierarchy node",
+            ),
         ),
         migrations.AddField(
-            model_name='premise',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='tenants.tenant', verbose_name='organisation'),
+            model_name="premise",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                to="tenants.tenant",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='meterimpossibility',
-            name='premise',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meter_impossibilities', to='premises.premise', verbose_name='premise'),
+            model_name="meterimpossibility",
+            name="premise",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="meter_impossibilities",
+                to="premises.premise",
+                verbose_name="premise",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmeterimpossibility',
-            name='premise',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='premises.premise', verbose_name='premise'),
+            model_name="historicalmeterimpossibility",
+            name="premise",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="premises.premise",
+                verbose_name="premise",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.CheckConstraint(condition=models.Q(('total_area__gt', 0)), name='premises_building_total_area_positive'),
+            model_name="building",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total_area__gt", 0)),
+                name="premises_building_total_area_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.CheckConstraint(condition=models.Q(('common_area__gt', 0)), name='premises_building_common_area_positive'),
+            model_name="building",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("common_area__gt", 0)),
+                name="premises_building_common_area_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.CheckConstraint(condition=models.Q(('due_day__isnull', True), models.Q(('due_day__gte', 1), ('due_day__lte', 28)), _connector='OR'), name='premises_building_due_day_range'),
+            model_name="building",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("due_day__isnull", True),
+                    models.Q(("due_day__gte", 1), ("due_day__lte", 28)),
+                    _connector="OR",
+                ),
+                name="premises_building_due_day_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='buildingresource',
-            constraint=models.UniqueConstraint(fields=('building', 'resource'), name='premises_building_resource_unique'),
+            model_name="buildingresource",
+            constraint=models.UniqueConstraint(
+                fields=("building", "resource"), name="premises_building_resource_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='premise',
-            constraint=models.UniqueConstraint(fields=('building', 'number'), name='premises_premise_number_unique'),
+            model_name="premise",
+            constraint=models.UniqueConstraint(
+                fields=("building", "number"), name="premises_premise_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='premise',
-            constraint=models.CheckConstraint(condition=models.Q(('area__gt', 0)), name='premises_premise_area_positive'),
+            model_name="premise",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("area__gt", 0)), name="premises_premise_area_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='premise',
-            constraint=models.CheckConstraint(condition=models.Q(('living_area__isnull', True), models.Q(('living_area__gt', 0), ('living_area__lte', models.F('area'))), _connector='OR'), name='premises_premise_living_area_range'),
+            model_name="premise",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("living_area__isnull", True),
+                    models.Q(("living_area__gt", 0), ("living_area__lte", models.F("area"))),
+                    _connector="OR",
+                ),
+                name="premises_premise_living_area_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meterimpossibility',
-            constraint=models.UniqueConstraint(fields=('premise', 'resource'), name='premises_meter_impossible_unique'),
+            model_name="meterimpossibility",
+            constraint=models.UniqueConstraint(
+                fields=("premise", "resource"), name="premises_meter_impossible_unique"
+            ),
         ),
     ]

@@ -6,200 +6,647 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalNorm',
+            name="HistoricalNorm",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('kind', models.CharField(choices=[('per_person', 'per person per month'), ('per_area', 'per m² per month'), ('per_common_area', 'per m² of common area per month')], max_length=20, verbose_name='kind')),
-                ('rooms', models.PositiveSmallIntegerField(default=0, help_text='0 = any number of rooms.', verbose_name='rooms')),
-                ('persons', models.PositiveSmallIntegerField(default=0, help_text='0 = any number of persons.', verbose_name='persons')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name='norm')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("per_person", "per person per month"),
+                            ("per_area", "per m² per month"),
+                            ("per_common_area", "per m² of common area per month"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "rooms",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="0 = any number of rooms.", verbose_name="rooms"
+                    ),
+                ),
+                (
+                    "persons",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="0 = any number of persons.", verbose_name="persons"
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=18,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="norm",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical norm',
-                'verbose_name_plural': 'historical norms',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical norm",
+                "verbose_name_plural": "historical norms",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalService',
+            name="HistoricalService",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('unit', models.CharField(choices=[('m3', 'm³'), ('kwh', 'kWh'), ('gcal', 'Gcal'), ('m2', 'm²'), ('person', 'person'), ('account', 'account')], max_length=10, verbose_name='unit')),
-                ('method', models.CharField(choices=[('metered', 'by meter'), ('norm_per_person', 'norm per person'), ('norm_per_area', 'norm per m²'), ('per_area', 'money per m²'), ('fixed', 'fixed per account'), ('common_house_by_area', 'common-house needs by area'), ('heating_by_area', 'heating by area'), ('tiered', 'tiered'), ('time_of_use', 'time of use')], max_length=30, verbose_name='calculation method')),
-                ('resource', models.CharField(blank=True, choices=[('cold_water', 'cold water'), ('hot_water', 'hot water'), ('electricity', 'electricity'), ('heat', 'heat'), ('gas', 'gas')], max_length=20, verbose_name='resource')),
-                ('absence_recalc_allowed', models.BooleanField(default=False, verbose_name='recalculated for temporary absence')),
-                ('increase_coefficient_applies', models.BooleanField(default=False, verbose_name='increasing coefficient applies')),
-                ('penalty_scheme', models.CharField(choices=[('none', 'no penalties'), ('housing_rf', 'housing (RF)'), ('capital_repair_rf', 'capital repair (RF)'), ('rso_from_uk_rf', 'resources bought by a management company (RF)'), ('legal_electricity_rf', 'legal consumers, electricity (RF)'), ('contract_uz', 'contractual (UZ)')], default='housing_rf', max_length=30, verbose_name='penalty scheme')),
-                ('part_of_maintenance', models.BooleanField(default=False, help_text='Common-house consumption billed inside the maintenance fee.', verbose_name='billed inside maintenance')),
-                ('sort_order', models.PositiveSmallIntegerField(default=100, help_text='Order on documents and in payment splits.', verbose_name='order')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("m3", "m³"),
+                            ("kwh", "kWh"),
+                            ("gcal", "Gcal"),
+                            ("m2", "m²"),
+                            ("person", "person"),
+                            ("account", "account"),
+                        ],
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("metered", "by meter"),
+                            ("norm_per_person", "norm per person"),
+                            ("norm_per_area", "norm per m²"),
+                            ("per_area", "money per m²"),
+                            ("fixed", "fixed per account"),
+                            ("common_house_by_area", "common-house needs by area"),
+                            ("heating_by_area", "heating by area"),
+                            ("tiered", "tiered"),
+                            ("time_of_use", "time of use"),
+                        ],
+                        max_length=30,
+                        verbose_name="calculation method",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("cold_water", "cold water"),
+                            ("hot_water", "hot water"),
+                            ("electricity", "electricity"),
+                            ("heat", "heat"),
+                            ("gas", "gas"),
+                        ],
+                        max_length=20,
+                        verbose_name="resource",
+                    ),
+                ),
+                (
+                    "absence_recalc_allowed",
+                    models.BooleanField(
+                        default=False, verbose_name="recalculated for temporary absence"
+                    ),
+                ),
+                (
+                    "increase_coefficient_applies",
+                    models.BooleanField(
+                        default=False, verbose_name="increasing coefficient applies"
+                    ),
+                ),
+                (
+                    "penalty_scheme",
+                    models.CharField(
+                        choices=[
+                            ("none", "no penalties"),
+                            ("housing_rf", "housing (RF)"),
+                            ("capital_repair_rf", "capital repair (RF)"),
+                            ("rso_from_uk_rf", "resources bought by a management company (RF)"),
+                            ("legal_electricity_rf", "legal consumers, electricity (RF)"),
+                            ("contract_uz", "contractual (UZ)"),
+                        ],
+                        default="housing_rf",
+                        max_length=30,
+                        verbose_name="penalty scheme",
+                    ),
+                ),
+                (
+                    "part_of_maintenance",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Common-house consumption billed inside the maintenance fee.",
+                        verbose_name="billed inside maintenance",
+                    ),
+                ),
+                (
+                    "sort_order",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        help_text="Order on documents and in payment splits.",
+                        verbose_name="order",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical service',
-                'verbose_name_plural': 'historical services',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical service",
+                "verbose_name_plural": "historical services",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTariff',
+            name="HistoricalTariff",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('group', models.CharField(blank=True, help_text="Empty for the service's general tariff; e.g. “electric_stove”.", max_length=40, verbose_name='tariff group')),
-                ('value', models.DecimalField(blank=True, decimal_places=6, max_digits=18, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price per unit')),
-                ('vat_included', models.BooleanField(default=True, verbose_name='VAT included')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty for the service's general tariff; e.g. “electric_stove”.",
+                        max_length=40,
+                        verbose_name="tariff group",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=18,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price per unit",
+                    ),
+                ),
+                ("vat_included", models.BooleanField(default=True, verbose_name="VAT included")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical tariff',
-                'verbose_name_plural': 'historical tariffs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical tariff",
+                "verbose_name_plural": "historical tariffs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTariffTier',
+            name="HistoricalTariffTier",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('upper_bound', models.DecimalField(blank=True, decimal_places=3, help_text='Empty for the last, open tier.', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='up to (per month)')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price per unit')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "upper_bound",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Empty for the last, open tier.",
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="up to (per month)",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=18,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price per unit",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical tariff tier',
-                'verbose_name_plural': 'historical tariff tiers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical tariff tier",
+                "verbose_name_plural": "historical tariff tiers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalTariffZone',
+            name="HistoricalTariffZone",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('zone', models.CharField(choices=[('total', 'single rate'), ('day', 'day'), ('night', 'night'), ('peak', 'peak'), ('semipeak', 'semi-peak')], max_length=10, verbose_name='zone')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price per unit')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "zone",
+                    models.CharField(
+                        choices=[
+                            ("total", "single rate"),
+                            ("day", "day"),
+                            ("night", "night"),
+                            ("peak", "peak"),
+                            ("semipeak", "semi-peak"),
+                        ],
+                        max_length=10,
+                        verbose_name="zone",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=18,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price per unit",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical tariff zone',
-                'verbose_name_plural': 'historical tariff zones',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical tariff zone",
+                "verbose_name_plural": "historical tariff zones",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Norm',
+            name="Norm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('kind', models.CharField(choices=[('per_person', 'per person per month'), ('per_area', 'per m² per month'), ('per_common_area', 'per m² of common area per month')], max_length=20, verbose_name='kind')),
-                ('rooms', models.PositiveSmallIntegerField(default=0, help_text='0 = any number of rooms.', verbose_name='rooms')),
-                ('persons', models.PositiveSmallIntegerField(default=0, help_text='0 = any number of persons.', verbose_name='persons')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name='norm')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("per_person", "per person per month"),
+                            ("per_area", "per m² per month"),
+                            ("per_common_area", "per m² of common area per month"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "rooms",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="0 = any number of rooms.", verbose_name="rooms"
+                    ),
+                ),
+                (
+                    "persons",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="0 = any number of persons.", verbose_name="persons"
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=18,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="norm",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'norm',
-                'verbose_name_plural': 'norms',
-                'ordering': ['service', 'kind', 'rooms', 'persons', 'effective_from'],
+                "verbose_name": "norm",
+                "verbose_name_plural": "norms",
+                "ordering": ["service", "kind", "rooms", "persons", "effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('unit', models.CharField(choices=[('m3', 'm³'), ('kwh', 'kWh'), ('gcal', 'Gcal'), ('m2', 'm²'), ('person', 'person'), ('account', 'account')], max_length=10, verbose_name='unit')),
-                ('method', models.CharField(choices=[('metered', 'by meter'), ('norm_per_person', 'norm per person'), ('norm_per_area', 'norm per m²'), ('per_area', 'money per m²'), ('fixed', 'fixed per account'), ('common_house_by_area', 'common-house needs by area'), ('heating_by_area', 'heating by area'), ('tiered', 'tiered'), ('time_of_use', 'time of use')], max_length=30, verbose_name='calculation method')),
-                ('resource', models.CharField(blank=True, choices=[('cold_water', 'cold water'), ('hot_water', 'hot water'), ('electricity', 'electricity'), ('heat', 'heat'), ('gas', 'gas')], max_length=20, verbose_name='resource')),
-                ('absence_recalc_allowed', models.BooleanField(default=False, verbose_name='recalculated for temporary absence')),
-                ('increase_coefficient_applies', models.BooleanField(default=False, verbose_name='increasing coefficient applies')),
-                ('penalty_scheme', models.CharField(choices=[('none', 'no penalties'), ('housing_rf', 'housing (RF)'), ('capital_repair_rf', 'capital repair (RF)'), ('rso_from_uk_rf', 'resources bought by a management company (RF)'), ('legal_electricity_rf', 'legal consumers, electricity (RF)'), ('contract_uz', 'contractual (UZ)')], default='housing_rf', max_length=30, verbose_name='penalty scheme')),
-                ('part_of_maintenance', models.BooleanField(default=False, help_text='Common-house consumption billed inside the maintenance fee.', verbose_name='billed inside maintenance')),
-                ('sort_order', models.PositiveSmallIntegerField(default=100, help_text='Order on documents and in payment splits.', verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("m3", "m³"),
+                            ("kwh", "kWh"),
+                            ("gcal", "Gcal"),
+                            ("m2", "m²"),
+                            ("person", "person"),
+                            ("account", "account"),
+                        ],
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("metered", "by meter"),
+                            ("norm_per_person", "norm per person"),
+                            ("norm_per_area", "norm per m²"),
+                            ("per_area", "money per m²"),
+                            ("fixed", "fixed per account"),
+                            ("common_house_by_area", "common-house needs by area"),
+                            ("heating_by_area", "heating by area"),
+                            ("tiered", "tiered"),
+                            ("time_of_use", "time of use"),
+                        ],
+                        max_length=30,
+                        verbose_name="calculation method",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("cold_water", "cold water"),
+                            ("hot_water", "hot water"),
+                            ("electricity", "electricity"),
+                            ("heat", "heat"),
+                            ("gas", "gas"),
+                        ],
+                        max_length=20,
+                        verbose_name="resource",
+                    ),
+                ),
+                (
+                    "absence_recalc_allowed",
+                    models.BooleanField(
+                        default=False, verbose_name="recalculated for temporary absence"
+                    ),
+                ),
+                (
+                    "increase_coefficient_applies",
+                    models.BooleanField(
+                        default=False, verbose_name="increasing coefficient applies"
+                    ),
+                ),
+                (
+                    "penalty_scheme",
+                    models.CharField(
+                        choices=[
+                            ("none", "no penalties"),
+                            ("housing_rf", "housing (RF)"),
+                            ("capital_repair_rf", "capital repair (RF)"),
+                            ("rso_from_uk_rf", "resources bought by a management company (RF)"),
+                            ("legal_electricity_rf", "legal consumers, electricity (RF)"),
+                            ("contract_uz", "contractual (UZ)"),
+                        ],
+                        default="housing_rf",
+                        max_length=30,
+                        verbose_name="penalty scheme",
+                    ),
+                ),
+                (
+                    "part_of_maintenance",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Common-house consumption billed inside the maintenance fee.",
+                        verbose_name="billed inside maintenance",
+                    ),
+                ),
+                (
+                    "sort_order",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        help_text="Order on documents and in payment splits.",
+                        verbose_name="order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Tariff',
+            name="Tariff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, help_text='The first day the row no longer applies; empty means open-ended.', null=True, verbose_name='effective to')),
-                ('group', models.CharField(blank=True, help_text="Empty for the service's general tariff; e.g. “electric_stove”.", max_length=40, verbose_name='tariff group')),
-                ('value', models.DecimalField(blank=True, decimal_places=6, max_digits=18, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price per unit')),
-                ('vat_included', models.BooleanField(default=True, verbose_name='VAT included')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="The first day the row no longer applies; empty means open-ended.",
+                        null=True,
+                        verbose_name="effective to",
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty for the service's general tariff; e.g. “electric_stove”.",
+                        max_length=40,
+                        verbose_name="tariff group",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=18,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price per unit",
+                    ),
+                ),
+                ("vat_included", models.BooleanField(default=True, verbose_name="VAT included")),
             ],
             options={
-                'verbose_name': 'tariff',
-                'verbose_name_plural': 'tariffs',
-                'ordering': ['service', 'group', 'effective_from'],
+                "verbose_name": "tariff",
+                "verbose_name_plural": "tariffs",
+                "ordering": ["service", "group", "effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='TariffTier',
+            name="TariffTier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('upper_bound', models.DecimalField(blank=True, decimal_places=3, help_text='Empty for the last, open tier.', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='up to (per month)')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price per unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "upper_bound",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        help_text="Empty for the last, open tier.",
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="up to (per month)",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=18,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price per unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tariff tier',
-                'verbose_name_plural': 'tariff tiers',
-                'ordering': ['tariff', models.OrderBy(models.F('upper_bound'), nulls_last=True)],
+                "verbose_name": "tariff tier",
+                "verbose_name_plural": "tariff tiers",
+                "ordering": ["tariff", models.OrderBy(models.F("upper_bound"), nulls_last=True)],
             },
         ),
         migrations.CreateModel(
-            name='TariffZone',
+            name="TariffZone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('zone', models.CharField(choices=[('total', 'single rate'), ('day', 'day'), ('night', 'night'), ('peak', 'peak'), ('semipeak', 'semi-peak')], max_length=10, verbose_name='zone')),
-                ('value', models.DecimalField(decimal_places=6, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price per unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "zone",
+                    models.CharField(
+                        choices=[
+                            ("total", "single rate"),
+                            ("day", "day"),
+                            ("night", "night"),
+                            ("peak", "peak"),
+                            ("semipeak", "semi-peak"),
+                        ],
+                        max_length=10,
+                        verbose_name="zone",
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=18,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price per unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tariff zone',
-                'verbose_name_plural': 'tariff zones',
+                "verbose_name": "tariff zone",
+                "verbose_name_plural": "tariff zones",
             },
         ),
     ]
