@@ -1,7 +1,7 @@
 """Effective dating: half-open date ranges [effective_from, effective_to).
 
 `effective_to` is exclusive (the first day the row no longer applies), the same rule as an
-account's `closed_on`; `None` means open-ended. See docs/adr/0002-half-open-dates.md.
+account's `closed_on`; `None` means open-ended. See docs/adr/0001-half-open-dates.md.
 """
 
 from __future__ import annotations
