@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from kvit.core.dating import DateRange
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.tenancy import foreign_tenant_errors
 from kvit.providers.validators import validate_inn, validate_kpp
 
 
@@ -101,10 +102,11 @@ class Account(models.Model):
         return self.active_span.contains(day)
 
     def clean(self) -> None:
-        if self.premise is not None and self.tenant_id and self.premise.tenant_id != self.tenant_id:
-            raise ValidationError({"premise": _("The premise belongs to another organisation.")})
+        errors = foreign_tenant_errors(self, self.tenant_id, "premise", "node", "payer")
         if self.consumer_kind == self.ConsumerKind.HOUSEHOLD and self.premise_id is None:
-            raise ValidationError({"premise": _("A household account needs a premise.")})
+            errors["premise"] = ValidationError(_("A household account needs a premise."))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Contract(models.Model):
@@ -152,7 +154,7 @@ class Contract(models.Model):
     def clean(self) -> None:
         if self.account_id and self.account.consumer_kind != Account.ConsumerKind.LEGAL:
             raise ValidationError({"account": _("Only a legal consumer's account has a contract.")})
-        if len(self.inn) == 10 and not self.kpp:
+        if self.inn and len(self.inn) == 10 and not self.kpp:
             raise ValidationError({"kpp": _("An organisation (10-digit INN) needs a KPP.")})
 
 
@@ -181,7 +183,6 @@ class AccountService(EffectiveDated):
 
     def clean(self) -> None:
         account_tenant = self.account.tenant_id if self.account_id else None
-        for field in ("service", "provider"):
-            related = getattr(self, field) if getattr(self, f"{field}_id") else None
-            if related is not None and account_tenant and related.tenant_id != account_tenant:
-                raise ValidationError({field: _("It belongs to another organisation.")})
+        errors = foreign_tenant_errors(self, account_tenant, "service", "provider")
+        if errors:
+            raise ValidationError(errors)

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kvit.db.tenancy import foreign_tenant_errors
 from kvit.metering.resources import ZONES_BY_COUNT, Resource, Zone
 
 
@@ -135,7 +136,9 @@ class Meter(models.Model):
             )
 
     def clean(self) -> None:
-        errors: dict[str, Any] = {}
+        errors: dict[str, Any] = foreign_tenant_errors(
+            self, self.tenant_id, "premise", "building", "node"
+        )
         if self.kind in self.PREMISE_KINDS and self.premise_id is None:
             errors["premise"] = _("An individual, common-apartment or room meter needs a premise.")
         if self.kind == self.Kind.COMMON_HOUSE and self.building_id is None:
@@ -148,7 +151,7 @@ class Meter(models.Model):
             errors["status"] = _(
                 "A meter has the status “removed” exactly when it has a removal date."
             )
-        if self.zones > 1 and self.resource != Resource.ELECTRICITY:
+        if self.zones is not None and self.zones > 1 and self.resource != Resource.ELECTRICITY:
             errors["zones"] = _("Only electricity meters have day/night zones.")
         if errors:
             raise ValidationError(errors)

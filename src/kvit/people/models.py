@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from kvit.core.ownership import Share
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.tenancy import foreign_tenant_errors
 from kvit.providers.validators import validate_inn
 
 
@@ -81,14 +82,19 @@ class Ownership(EffectiveDated):
         return Share(self.share_numerator, self.share_denominator, self.span)
 
     def clean(self) -> None:
-        if self.share_denominator == 0:
-            raise ValidationError(
-                {"share_denominator": _("The denominator must be greater than zero.")}
+        premise_tenant = self.premise.tenant_id if self.premise_id else None
+        errors = foreign_tenant_errors(self, premise_tenant, "owner")
+        numerator, denominator = self.share_numerator, self.share_denominator
+        if denominator == 0:
+            errors["share_denominator"] = ValidationError(
+                _("The denominator must be greater than zero.")
             )
-        if self.share_numerator == 0 or self.share_numerator > self.share_denominator:
-            raise ValidationError(
-                {"share_numerator": _("A share must be greater than 0 and at most 1.")}
+        elif numerator is not None and denominator is not None and not 0 < numerator <= denominator:
+            errors["share_numerator"] = ValidationError(
+                _("A share must be greater than 0 and at most 1.")
             )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Registration(EffectiveDated):
@@ -124,6 +130,12 @@ class Registration(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        account_tenant = self.account.tenant_id if self.account_id else None
+        errors = foreign_tenant_errors(self, account_tenant, "person")
+        if errors:
+            raise ValidationError(errors)
 
 
 class BenefitCategory(models.Model):
@@ -185,3 +197,9 @@ class Benefit(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.person}: {self.category}"
+
+    def clean(self) -> None:
+        account_tenant = self.account.tenant_id if self.account_id else None
+        errors = foreign_tenant_errors(self, account_tenant, "person", "category")
+        if errors:
+            raise ValidationError(errors)

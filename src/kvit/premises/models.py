@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kvit.db.tenancy import foreign_tenant_errors
 from kvit.metering.resources import Resource
 
 POSITIVE_AREA = MinValueValidator(Decimal("0.01"), _("An area must be greater than zero."))
@@ -112,8 +113,11 @@ class Building(models.Model):
         return self.address
 
     def clean(self) -> None:
+        errors = foreign_tenant_errors(self, self.tenant_id, "node")
         if self.due_day is not None and not 1 <= self.due_day <= 28:
-            raise ValidationError({"due_day": _("The due day must be between 1 and 28.")})
+            errors["due_day"] = ValidationError(_("The due day must be between 1 and 28."))
+        if errors:
+            raise ValidationError(errors)
 
 
 class CommonMeter(models.TextChoices):
@@ -208,12 +212,13 @@ class Premise(models.Model):
         return f"{self.building.address}, {self.number}"
 
     def clean(self) -> None:
+        errors = foreign_tenant_errors(self, self.tenant_id, "building", "node")
         if self.living_area is not None and self.area is not None and self.living_area > self.area:
-            raise ValidationError(
-                {"living_area": _("The living area cannot exceed the total area.")}
+            errors["living_area"] = ValidationError(
+                _("The living area cannot exceed the total area.")
             )
-        if self.building_id and self.tenant_id and self.building.tenant_id != self.tenant_id:
-            raise ValidationError({"building": _("The building belongs to another organisation.")})
+        if errors:
+            raise ValidationError(errors)
 
 
 class MeterImpossibility(models.Model):

@@ -54,8 +54,8 @@ class Provider(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        digits_ok = len(self.bic) == 9 and self.bic.isdigit()
-        account_ok = len(self.settlement_account) == 20 and self.settlement_account.isdigit()
+        digits_ok = validators.BIC_RE.fullmatch(self.bic or "")
+        account_ok = validators.ACCOUNT_RE.fullmatch(self.settlement_account or "")
         if (
             digits_ok
             and account_ok
@@ -66,7 +66,7 @@ class Provider(models.Model):
                 code="account_key",
                 params={"bic": self.bic},
             )
-        corr_ok = len(self.corr_account) == 20 and self.corr_account.isdigit()
+        corr_ok = validators.ACCOUNT_RE.fullmatch(self.corr_account or "")
         if (
             digits_ok
             and corr_ok

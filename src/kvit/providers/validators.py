@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as stdnum_inn
 
-KPP_RE = re.compile(r"^\d{4}[0-9A-Z]{2}\d{3}$")
+KPP_RE = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
+BIC_RE = re.compile(r"[0-9]{9}")
+ACCOUNT_RE = re.compile(r"[0-9]{20}")
 _WEIGHTS = ((7, 1, 3) * 8)[:23]
 
 
@@ -32,7 +34,7 @@ def validate_inn(value: str) -> None:
 
 
 def validate_kpp(value: str) -> None:
-    if not KPP_RE.match(value):
+    if not KPP_RE.fullmatch(value):
         raise ValidationError(
             _(
                 "KPP “%(value)s” is invalid: 9 characters, four digits, two digits or capital "
@@ -44,14 +46,14 @@ def validate_kpp(value: str) -> None:
 
 
 def validate_bic(value: str) -> None:
-    if not (len(value) == 9 and value.isdigit()):
+    if not BIC_RE.fullmatch(value):
         raise ValidationError(
             _("BIC “%(value)s” is invalid: exactly 9 digits."), code="bic", params={"value": value}
         )
 
 
 def validate_account_digits(value: str) -> None:
-    if not (len(value) == 20 and value.isdigit()):
+    if not ACCOUNT_RE.fullmatch(value):
         raise ValidationError(
             _("Account “%(value)s” is invalid: exactly 20 digits."),
             code="account_digits",

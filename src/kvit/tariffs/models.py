@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.tenancy import foreign_tenant_errors
 from kvit.metering.resources import Resource, Zone
 
 
@@ -93,8 +94,11 @@ class Service(models.Model):
         return self.name
 
     def clean(self) -> None:
+        errors = foreign_tenant_errors(self, self.tenant_id, "provider")
         if self.method in {self.Method.METERED, self.Method.TIME_OF_USE} and not self.resource:
-            raise ValidationError({"resource": _("A metered service needs a resource.")})
+            errors["resource"] = ValidationError(_("A metered service needs a resource."))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Tariff(EffectiveDated):
@@ -138,6 +142,11 @@ class Tariff(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.service} {self.group} {self.effective_from}".replace("  ", " ")
+
+    def clean(self) -> None:
+        errors = foreign_tenant_errors(self, self.tenant_id, "service")
+        if errors:
+            raise ValidationError(errors)
 
 
 class TariffTier(models.Model):
@@ -245,3 +254,8 @@ class Norm(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.value} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        errors = foreign_tenant_errors(self, self.tenant_id, "service")
+        if errors:
+            raise ValidationError(errors)
