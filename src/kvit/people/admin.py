@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from kvit.core.dating import DateRange
+from kvit.core.ownership import Share
+from kvit.db.formsets import EffectiveDatedInlineFormSet
+from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Registration
+from kvit.people.queries import share_errors
+from kvit.users.admin_scoping import (
+    LargeTable,
+    ParentEditedAdmin,
+    ScopedAutocompleteFilter,
+    ScopedModelAdmin,
+    ScopedTabularInline,
+)
+
+DATES = ("effective_from", "effective_to")
+
+
+class OwnershipFormSet(EffectiveDatedInlineFormSet):
+    """A premise's ownership shares add up to exactly 1 on every date (spec 1.5)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return  # a row with a bad share or dates would make the sums misleading
+        fields = ["share_numerator", "share_denominator", *DATES]
+        shares = [
+            Share(
+                row.values["share_numerator"],
+                row.values["share_denominator"],
+                DateRange(row.values["effective_from"], row.values["effective_to"]),
+            )
+            for row in self.rows(fields)
+        ]
+        errors = share_errors(shares)
+        if errors:
+            raise ValidationError(errors)
+
+
+class OwnershipInline(ScopedTabularInline):
+    model = Ownership
+    formset = OwnershipFormSet
+    fields = ("owner", "share_numerator", "share_denominator", *DATES, "document")
+    autocomplete_fields = ("owner",)
+
+
+class RegistrationInline(ScopedTabularInline):
+    model = Registration
+    formset = EffectiveDatedInlineFormSet
+    fields = ("person", "kind", *DATES, "document")
+    autocomplete_fields = ("person",)
+
+
+class BenefitInline(ScopedTabularInline):
+    model = Benefit
+    formset = EffectiveDatedInlineFormSet
+    fields = ("person", "category", *DATES, "document")
+    autocomplete_fields = ("person",)
+
+
+@admin.register(Person)
+class PersonAdmin(LargeTable, ScopedModelAdmin):
+    list_display = ("__str__", "birth_date", "inn", "phone", "email")
+    search_fields = ("last_name", "first_name", "middle_name", "inn", "phone")
+    fieldsets = (
+        (None, {"fields": ("tenant", "last_name", "first_name", "middle_name", "birth_date")}),
+        (_("Contacts"), {"fields": ("inn", "phone", "email")}),
+    )
+
+
+@admin.register(Ownership)
+class OwnershipAdmin(LargeTable, ParentEditedAdmin):
+    list_display = ("premise", "owner", "share", *DATES, "document")
+    list_select_related = ("premise__building", "owner")
+    list_filter = (("premise__building", ScopedAutocompleteFilter),)
+    search_fields = ("owner__last_name", "premise__building__address", "premise__number")
+
+    @admin.display(description=_("share"))
+    def share(self, obj: Ownership) -> str:
+        return f"{obj.share_numerator}/{obj.share_denominator}"
+
+
+@admin.register(Registration)
+class RegistrationAdmin(LargeTable, ScopedModelAdmin):
+    list_display = ("person", "account", "kind", *DATES)
+    list_select_related = ("person", "account")
+    list_filter = ("kind",)
+    search_fields = ("person__last_name", "account__number")
+    autocomplete_fields = ("account", "person")
+    date_hierarchy = "effective_from"
+
+
+@admin.register(BenefitCategory)
+class BenefitCategoryAdmin(ScopedModelAdmin):
+    list_display = ("name", "code", "rate")
+    search_fields = ("name", "code")
+    autocomplete_fields = ("services",)
+
+
+@admin.register(Benefit)
+class BenefitAdmin(ScopedModelAdmin):
+    list_display = ("person", "category", "account", *DATES)
+    list_select_related = ("person", "category", "account")
+    list_filter = (("category", ScopedAutocompleteFilter),)
+    search_fields = ("person__last_name", "account__number", "category__name")
+    autocomplete_fields = ("account", "person", "category")
