@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -16,6 +17,13 @@ from kvit.users.models import User
 
 # Platform-level switches: not a tenant's to give.
 SUPERUSER_ONLY_FIELDS = {"is_superuser", "groups", "user_permissions"}
+# A user's history keeps no password, so its version pages show the other fields.
+NOT_IN_HISTORY = {"password"}
+
+
+def is_history_version(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    return bool(match and match.url_name and match.url_name.endswith("_simple_history"))
 
 
 @admin.register(User)
@@ -23,7 +31,6 @@ class UserAdmin(BaseUserAdmin, ScopedModelAdmin):  # type: ignore[misc, type-arg
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
-    object_history_template = None  # User keeps no simple-history: Django's own change log
     list_display = ("username", "last_name", "first_name", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_active")
     search_fields = ("username", "first_name", "last_name", "email")
@@ -58,25 +65,22 @@ class UserAdmin(BaseUserAdmin, ScopedModelAdmin):  # type: ignore[misc, type-arg
         ),
     )
 
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if is_history_version(request):
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, **kwargs)
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.is_superuser:
+        hidden = set() if request.user.is_superuser else set(SUPERUSER_ONLY_FIELDS)
+        if is_history_version(request):
+            hidden |= NOT_IN_HISTORY
+        if not hidden:
             return fieldsets
         return [
-            (
-                name,
-                {**opts, "fields": [f for f in opts["fields"] if f not in SUPERUSER_ONLY_FIELDS]},
-            )
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
             for name, opts in fieldsets
         ]
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
-
-    def history_form_view(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        raise Http404  # no historical versions of users
 
 
 admin.site.unregister(Group)
