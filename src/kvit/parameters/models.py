@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kvit.core.parameters import SPECS
@@ -17,7 +18,9 @@ class Parameter(EffectiveDated):
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
     name = models.CharField(_("parameter"), max_length=60, choices=PARAMETER_CHOICES)
     value = models.TextField(_("value"))
-    note = models.CharField(_("reason"), max_length=300, blank=True)
+    note = models.CharField(
+        pgettext_lazy("why a value was set", "reason"), max_length=300, blank=True
+    )
 
     tenant_path = "tenant"
     history = HistoricalRecords()

@@ -147,7 +147,7 @@ class BenefitCategory(models.Model):
         max_digits=5,
         decimal_places=4,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
-        help_text=_("Share of the base charge: 0.5 for a 50 % discount."),
+        help_text=_("Share of the base charge: 0.5 means half of it."),
     )
     services = models.ManyToManyField("tariffs.Service", blank=True, verbose_name=_("services"))
 

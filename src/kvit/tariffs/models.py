@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kvit.db.effective import EffectiveDated, effective_dating
@@ -23,7 +24,7 @@ class Service(models.Model):
         KWH = "kwh", _("kWh")
         GCAL = "gcal", _("Gcal")
         M2 = "m2", _("m²")
-        PERSON = "person", _("person")
+        PERSON = "person", pgettext_lazy("unit of measure", "person")
         ACCOUNT = "account", _("account")
 
     class Method(models.TextChoices):
@@ -232,7 +233,7 @@ class Norm(EffectiveDated):
         _("rooms"), default=0, help_text=_("0 = any number of rooms.")
     )
     persons = models.PositiveSmallIntegerField(
-        _("persons"), default=0, help_text=_("0 = any number of persons.")
+        pgettext_lazy("number of", "persons"), default=0, help_text=_("0 = any number of persons.")
     )
     value = models.DecimalField(
         _("norm"), max_digits=18, decimal_places=6, validators=[MinValueValidator(0)]
