@@ -104,7 +104,12 @@ def test_the_russian_catalogue_keeps_the_placeholders() -> None:
 def test_the_committed_mo_file_is_compiled_from_the_po_file() -> None:
     with (RU / "django.mo").open("rb") as mo:
         compiled: dict[Any, str] = gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
-    source = {e["msgid"]: e["msgstr"] for e in po_entries(RU / "django.po") if e["msgid"]}
+    source = {
+        # gettext keys an entry with a context as "context\x04msgid"
+        (f"{e['msgctxt']}\x04" if "msgctxt" in e else "") + e["msgid"]: e["msgstr"]
+        for e in po_entries(RU / "django.po")
+        if e["msgid"]
+    }
     compiled = {k: v for k, v in compiled.items() if k != ""}
     missing = sorted(set(source) - set(compiled))
     stale = sorted(k for k in source.keys() & compiled.keys() if source[k] != compiled[k])
