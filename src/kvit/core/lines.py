@@ -1,0 +1,111 @@
+"""What the engine proposes: charge lines, each with a structured explanation (spec 1.9, 4).
+
+A `ChargeLine` is one rounded amount for account × provider × service × period × kind ×
+tariff segment × zone or tier. Its `Explanation` keeps the rule that produced it, the named
+inputs and intermediate values, and the readings behind a metered volume, so a document, a
+support screen or an auditor can re-tell the calculation (`explain.render`) without
+recomputing it. Names of `values` per rule are listed in docs/engine.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from kvit.core.codes import LineKind, Rule, Unit, Zone
+from kvit.core.dating import DateRange
+from kvit.core.inputs import Reading
+from kvit.core.issues import Issue, Value
+from kvit.core.periods import Period
+
+LineKey = tuple[str, str, Period, LineKind, str, str, int, date, date | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterVolume:
+    """The volume of one meter register between two accepted readings (spec 2.1–2.3).
+
+    `volume = (end − start + rollovers × capacity) × ratio`, exact as entered. `steps` are
+    the accepted readings after `start` up to `end`, each with the rollovers counted up to
+    it, so the volume can be cut at a reading taken on a tariff change date (2.13).
+    """
+
+    meter: str
+    zone: Zone
+    start: Reading
+    end: Reading
+    rollovers: int
+    capacity: Decimal
+    ratio: Decimal
+    volume: Decimal
+    steps: tuple[tuple[Reading, int], ...] = ()
+    fraction_digits: int = 3  # how the meter shows readings, for explanations
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a line has its amount: `rule`, named `values`, and where the volume came from.
+
+    `sources` are the meter registers behind a metered volume; `average_periods` the periods
+    an average was taken over (2.4); `corrects` and `reason` say which period a
+    recalculation corrects and why (2.7, 2.14).
+    """
+
+    rule: Rule
+    service_name: str = ""
+    values: Mapping[str, Value] = field(default_factory=dict)
+    sources: tuple[RegisterVolume, ...] = ()
+    average_periods: tuple[Period, ...] = ()
+    corrects: Period | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeLine:
+    """One proposed ledger line. `amount` is rounded once (spec 4.1); `span` is the days of
+    the period it covers; `zone` ("" when not zone-specific) and `tier` (0 when not tiered)
+    tell lines of the same segment apart."""
+
+    account: str
+    provider: str
+    service: str
+    period: Period
+    kind: LineKind
+    quantity: Decimal
+    unit: Unit
+    tariff: Decimal
+    amount: Decimal
+    explanation: Explanation
+    span: DateRange
+    zone: str = ""
+    tier: int = 0
+
+    @property
+    def key(self) -> LineKey:
+        """What identifies the line for recompute-and-diff (matches `inputs.PostedLine`)."""
+        return (
+            self.provider,
+            self.service,
+            self.period,
+            self.kind,
+            self.explanation.rule.value,
+            self.zone,
+            self.tier,
+            self.span.start,
+            self.span.end,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """The engine's answer for one account and period: lines, and the problems found."""
+
+    lines: tuple[ChargeLine, ...]
+    issues: tuple[Issue, ...]
+
+    @property
+    def total(self) -> Decimal:
+        """Σ amounts; never rounded again (spec 4.1)."""
+        return sum((line.amount for line in self.lines), Decimal(0))

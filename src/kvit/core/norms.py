@@ -1,0 +1,201 @@
+"""Norm-based charges: per person with person-days, per m², and the ×K surcharge (1.6, 2.5,
+2.6, 2.9 without a house meter).
+
+`V = round3(Σ_days N(n) × n / D)` per tariff and norm segment (one line each): with a steady
+`n` over a whole month that is `round3(N × n)`; when `n` changes it is the person-days rule
+`N × Σ person-days / D`; when the norm depends on the number of persons (electricity), each
+day uses the row for that day's `n`. The volume is rounded before it meets the tariff
+(spec 4.3), also on a part of a month [DECISION: 2.13's "per-person" proration is read as
+`round3(N × n × d / D) × T`, the volume rule of 1.6 and 4.3].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from kvit.core.codes import NormKind, Rule
+from kvit.core.context import NO_NORM, Job, Run, days, last_day, overlap, share_text
+from kvit.core.dating import DateRange
+from kvit.core.inputs import NormVersion, TariffVersion
+from kvit.core.issues import Value
+from kvit.core.lines import Explanation
+from kvit.core.money import prorate, quantize, round2
+from kvit.core.tariffs import ZERO, blocks, norm_for, price, times
+
+ONE = Decimal(1)
+
+
+def segments(
+    run: Run, job: Job, kind: NormKind
+) -> Iterator[tuple[DateRange, TariffVersion | None, tuple[NormVersion, ...]]]:
+    """The job's days cut wherever the tariff or a norm row of `kind` changes."""
+    norm_pieces = run.book.norms(job.service, kind, run.period)
+    for span, version in run.tariff_pieces(job):
+        for piece in norm_pieces:
+            sub = overlap(piece.span, span)
+            if sub is not None:
+                yield sub, version, piece.rows
+
+
+def norm_per_person(run: Run, job: Job, coefficient: Decimal = ONE) -> None:
+    """Norm × persons (2.6, 1.6); with `coefficient > 1` also the (K − 1) line (2.5)."""
+    service = job.service
+    places = run.places(service.unit)
+    period_days = run.period_days
+    rooms = run.account.rooms
+    for span, version, rows in segments(run, job, NormKind.PER_PERSON):
+        if version is None or (version.value is None and not version.tiers):
+            run.no_tariff(job, span)
+            continue
+        total = ZERO
+        norms: set[Decimal] = set()
+        person_days = 0
+        persons: set[int] = set()
+        owners_used = False
+        missing: int | None = None
+        for person_run in run.person_runs():
+            sub = overlap(person_run.span, span)
+            if sub is None or person_run.persons == 0:
+                continue
+            norm = norm_for(rows, rooms, person_run.persons)
+            if norm is None:
+                missing = person_run.persons
+                break
+            sub_days = days(sub)
+            total += times(norm.value, Decimal(person_run.persons), Decimal(sub_days))
+            norms.add(norm.value)
+            persons.add(person_run.persons)
+            person_days += person_run.persons * sub_days
+            owners_used = owners_used or person_run.owners_used
+        if missing is not None:
+            run.issue(
+                NO_NORM,
+                job,
+                kind=NormKind.PER_PERSON.value,
+                day=span.start,
+                last=last_day(span),
+                rooms=rooms,
+                persons=missing,
+            )
+            continue
+        tariff = version.value
+        values: dict[str, Value] = {}
+        single = norms.pop() if len(norms) == 1 else None
+        if single is not None:
+            values["norm"] = single
+        steady = next(iter(persons)) if len(persons) == 1 else 0
+        if single is not None and steady and person_days == steady * period_days:
+            # the whole month with one n: round3(N × n), without the exact division
+            values["persons"] = steady
+            volume = quantize(times(single, Decimal(steady)), places)
+        else:
+            values["person_days"] = person_days
+            values["period_days"] = period_days
+            volume = prorate(total, 1, period_days, places)
+        if owners_used:
+            values["persons_from"] = "owners"
+        run.add_volume(service.resource, volume)
+        if tariff is None:
+            _tiers(run, job, span, version, volume, values)
+            continue
+        run.line(
+            job,
+            span,
+            volume,
+            tariff,
+            price(volume, tariff),
+            Explanation(Rule.NORM_PER_PERSON, service.name, values),
+        )
+        if coefficient > 1:
+            run.line(
+                job,
+                span,
+                volume,
+                tariff,
+                round2(times(volume, tariff, coefficient - 1)),
+                Explanation(
+                    Rule.NORM_COEFFICIENT,
+                    service.name,
+                    {"volume": volume, "coefficient": coefficient},
+                ),
+            )
+
+
+def _tiers(
+    run: Run,
+    job: Job,
+    span: DateRange,
+    version: TariffVersion,
+    volume: Decimal,
+    norm_values: dict[str, Value],
+) -> None:
+    """A tiered tariff on a norm volume (no meter): the blocks of 2.11, without the ×K
+    surcharge [DECISION: the coefficient of 2.5 is defined for a single price]."""
+    places = run.places(job.service.unit)
+    for block in blocks(volume, version.tiers, days(span), run.period_days, places):
+        values: dict[str, Value] = {
+            **norm_values,
+            "tier": block.index,
+            "lower": block.lower,
+            "upper": block.upper,
+            "total": volume,
+        }
+        run.line(
+            job,
+            span,
+            block.quantity,
+            block.value,
+            price(block.quantity, block.value),
+            Explanation(Rule.TIER, job.service.name, values),
+            tier=block.index,
+        )
+
+
+def norm_per_area(run: Run, job: Job) -> None:
+    """Norm × area (2.6; heating without a house meter, 2.9): `V = round(N × S × d / D)`
+    at the unit's scale (Gcal 6), `S = area × share` exact."""
+    service = job.service
+    account = run.account
+    places = run.places(service.unit)
+    period_days = run.period_days
+    share = account.share
+    for span, version, rows in segments(run, job, NormKind.PER_AREA):
+        if version is None or version.value is None:
+            run.no_tariff(job, span)
+            continue
+        norm = norm_for(rows, account.rooms, 0)
+        if norm is None:
+            run.issue(
+                NO_NORM,
+                job,
+                kind=NormKind.PER_AREA.value,
+                day=span.start,
+                last=last_day(span),
+                rooms=account.rooms,
+                persons=0,
+            )
+            continue
+        span_days = days(span)
+        exact = times(norm.value, account.area)
+        if span_days == period_days and share == 1:
+            volume = quantize(exact, places)
+        else:
+            volume = prorate(
+                exact, share.numerator * span_days, share.denominator * period_days, places
+            )
+        values: dict[str, Value] = {"norm": norm.value, "area": account.area}
+        if share != 1:
+            values["share"] = share_text(share)
+        if span_days != period_days:
+            values["days"] = span_days
+            values["period_days"] = period_days
+        run.line(
+            job,
+            span,
+            volume,
+            version.value,
+            price(volume, version.value),
+            Explanation(Rule.NORM_PER_AREA, service.name, values),
+        )
+        run.add_volume(service.resource, volume)

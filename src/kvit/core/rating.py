@@ -1,0 +1,175 @@
+"""Inputs → charge lines with explanations, plus issues: the heart of the engine.
+
+`rate(inputs, book)` bills every service connected to the account over the days of the
+period it is both open and connected, by the service's method:
+
+| method | rule |
+|---|---|
+| `per_area` | `round2(S × T × d / D)`, `S = area × share` exact (2.10, 2.13) |
+| `fixed` | `round2(T × d / D)` per account |
+| `norm_per_person` | `round3(N × person-days / D) × T` (1.6, 2.6) |
+| `norm_per_area`, `heating_by_area` | `round(N × S × d / D) × T` (2.6, 2.9 w/o house meter) |
+| `metered`, `time_of_use`, `tiered` | readings → volume → flat / zone / tier prices (2.1–2.3, |
+| | 2.11–2.13); norm × K without a meter (2.5); sewerage = cold + hot (2.1) |
+
+Anything it cannot compute becomes an `Issue` and the rest is still computed. The same
+inputs always give the same lines in the same order: services by catalogue order, then
+code, then connection date; sewerage-like services after the volumes they add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from kvit.core.codes import CommonMeter, Method, Resource, Rule
+from kvit.core.context import (
+    METHOD_NOT_SUPPORTED,
+    UNKNOWN_SERVICE,
+    Job,
+    Run,
+    clip,
+    days,
+    period_span,
+    share_text,
+)
+from kvit.core.inputs import ConnectedService, PeriodInputs
+from kvit.core.issues import Issue, Severity, Value
+from kvit.core.lines import ChargeLine, Explanation, Rating
+from kvit.core.metered import metered
+from kvit.core.money import prorate, quantize, round2
+from kvit.core.norms import norm_per_area, norm_per_person
+from kvit.core.tariffs import TariffBook, times
+
+__all__ = ["ChargeLine", "Issue", "Rating", "rate"]
+
+
+def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
+    """Charge lines and issues for one account and period.
+
+    Pass one `TariffBook` to every call of a bill run: tariff and norm lookups are then
+    done once per service and period instead of once per account.
+    """
+    account = inputs.account
+    active = clip(period_span(inputs.period), account.opened_on, account.closed_on)
+    if active is None:
+        return Rating((), ())
+    run = Run(inputs, book or TariffBook(), active)
+    for connected in _ordered(inputs):
+        _bill(run, connected)
+    return Rating(tuple(run.lines), tuple(run.issues))
+
+
+def _ordered(inputs: PeriodInputs) -> list[ConnectedService]:
+    services = inputs.services
+
+    def order(connected: ConnectedService) -> tuple[bool, int, str, object]:
+        service = services.get(connected.service)
+        summed = service is not None and bool(service.summed_resources)
+        sort_order = service.sort_order if service is not None else 0
+        return summed, sort_order, connected.service, connected.effective_from
+
+    return sorted(inputs.account.services, key=order)
+
+
+def _bill(run: Run, connected: ConnectedService) -> None:
+    service = run.inputs.services.get(connected.service)
+    if service is None:
+        run.issues.append(
+            Issue(UNKNOWN_SERVICE, Severity.ERROR, run.account.number, "", connected.service)
+        )
+        return
+    span = clip(run.active, connected.effective_from, connected.effective_to)
+    if span is None:
+        return
+    job = Job(service, connected, span)
+    method = service.method
+    if method is Method.HEATING_BY_AREA and _house_heat_meter(run):
+        run.issue(METHOD_NOT_SUPPORTED, job, method=f"{method.value} (house meter, 2.9)")
+        return
+    rule = _RULES.get(method)
+    if rule is None:
+        run.issue(METHOD_NOT_SUPPORTED, job, method=method.value)
+        return
+    rule(run, job)
+
+
+def _house_heat_meter(run: Run) -> bool:
+    building = run.account.building
+    return building is not None and building.common_meters.get(Resource.HEAT) is CommonMeter.PRESENT
+
+
+def per_area(run: Run, job: Job) -> None:
+    """`round2(S × T × d / D)`, `S = area × share` exact, one line per tariff segment
+    (2.10, 2.13); the line's quantity is `S` (to 6 decimals when the share makes it
+    non-terminating)."""
+    account = run.account
+    share = account.share
+    area = account.area
+    quantity = area if share == 1 else _area(prorate(area, share.numerator, share.denominator, 6))
+    period_days = run.period_days
+    for span, version in run.tariff_pieces(job):
+        if version is None or version.value is None:
+            run.no_tariff(job, span)
+            continue
+        tariff = version.value
+        span_days = days(span)
+        exact = times(area, tariff)
+        if share == 1 and span_days == period_days:
+            amount = round2(exact)
+        else:
+            amount = prorate(exact, share.numerator * span_days, share.denominator * period_days)
+        values: dict[str, Value] = {"area": area}
+        if share != 1:
+            values["share"] = share_text(share)
+        if span_days != period_days:
+            values["days"] = span_days
+            values["period_days"] = period_days
+        run.line(
+            job,
+            span,
+            quantity,
+            tariff,
+            amount,
+            Explanation(Rule.PER_AREA, job.service.name, values),
+        )
+
+
+def fixed(run: Run, job: Job) -> None:
+    """`round2(T × d / D)` for the account, one line per tariff segment (2.13)."""
+    period_days = run.period_days
+    for span, version in run.tariff_pieces(job):
+        if version is None or version.value is None:
+            run.no_tariff(job, span)
+            continue
+        tariff = version.value
+        span_days = days(span)
+        values: dict[str, Value] = {}
+        if span_days == period_days:
+            amount = round2(tariff)
+        else:
+            amount = prorate(tariff, span_days, period_days)
+            values["days"] = span_days
+            values["period_days"] = period_days
+        run.line(job, span, _ONE, tariff, amount, Explanation(Rule.FIXED, job.service.name, values))
+
+
+def _area(value: Decimal) -> Decimal:
+    """An area share at 2 decimals when that is exact, else at the 6 it was rounded to."""
+    short = quantize(value, 2)
+    return short if short == value else value
+
+
+_ONE = Decimal(1)
+
+
+_RULES: dict[Method, Callable[[Run, Job], None]] = {
+    Method.PER_AREA: per_area,
+    Method.FIXED: fixed,
+    Method.NORM_PER_PERSON: norm_per_person,
+    Method.NORM_PER_AREA: norm_per_area,
+    Method.HEATING_BY_AREA: norm_per_area,
+    Method.METERED: metered,
+    Method.TIME_OF_USE: metered,
+    Method.TIERED: metered,
+}
