@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -84,11 +84,21 @@ def test_removed_on_the_day_of_installation_is_allowed(make: Any, premise: Any) 
 def test_status_removed_exactly_with_a_removal_date(
     make: Any, premise: Any, clean_errors: Any, status: str, removed_on: date | None
 ) -> None:
-    meter = make.meter(premise)
+    meter = make.meter(premise, failed_on=INSTALLED if status == "failed" else None)
     meter.status, meter.removed_on = status, removed_on
     assert clean_errors(meter) == {
         "status": ["A meter has the status “removed” exactly when it has a removal date."]
     }
+
+
+def test_a_failed_meter_needs_its_failure_date(make: Any, premise: Any, clean_errors: Any) -> None:
+    meter = make.meter(premise, installed_on=INSTALLED)
+    meter.status = "failed"
+    assert clean_errors(meter) == {"failed_on": ["A failed meter needs the date it failed."]}
+    meter.failed_on = INSTALLED - timedelta(days=1)
+    assert clean_errors(meter) == {"failed_on": ["A meter cannot fail before it was installed."]}
+    meter.failed_on = INSTALLED
+    assert clean_errors(meter) == {}
 
 
 @pytest.mark.parametrize("resource", ["cold_water", "hot_water", "heat", "gas"])

@@ -84,6 +84,12 @@ class Meter(models.Model):
     )
     sealed_on = models.DateField(_("sealed on"), null=True, blank=True)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    failed_on = models.DateField(
+        _("failed on"),
+        null=True,
+        blank=True,
+        help_text=_("First day the meter no longer counted; readings from then on are not billed."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
@@ -147,6 +153,10 @@ class Meter(models.Model):
             errors["node"] = _("A feeder head meter needs a hierarchy node.")
         if self.removed_on and self.installed_on and self.removed_on < self.installed_on:
             errors["removed_on"] = _("A meter cannot be removed before it was installed.")
+        if self.status == self.Status.FAILED and self.failed_on is None:
+            errors["failed_on"] = _("A failed meter needs the date it failed.")
+        if self.failed_on and self.installed_on and self.failed_on < self.installed_on:
+            errors["failed_on"] = _("A meter cannot fail before it was installed.")
         if (self.status == self.Status.REMOVED) != (self.removed_on is not None):
             errors["status"] = _(
                 "A meter has the status “removed” exactly when it has a removal date."
