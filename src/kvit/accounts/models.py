@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from kvit.core.dating import DateRange
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.providers.validators import validate_inn, validate_kpp
 
@@ -66,7 +66,7 @@ class Account(models.Model):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "pk"
 
     class Meta:
@@ -141,7 +141,7 @@ class Contract(models.Model):
     )
 
     tenant_path = "account__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "account"
 
     class Meta:
@@ -169,7 +169,7 @@ class AccountService(EffectiveDated):
     tariff_group = models.CharField(_("tariff group"), max_length=40, blank=True)
 
     tenant_path = "account__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "account"
 
     class Meta:

@@ -108,7 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_packages"]
 TIME_ZONE = os.environ.get("KVIT_TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True

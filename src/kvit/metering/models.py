@@ -11,8 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.metering.resources import ZONES_BY_COUNT, Resource, Zone
 
@@ -95,7 +95,7 @@ class Meter(models.Model):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "premise__accounts"
 
     class Meta:
@@ -206,7 +206,7 @@ class Reading(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     tenant_path = "meter__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "meter__premise__accounts"
 
     class Meta:

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from kvit.core.parameters import SPECS
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.history import History
 
 PARAMETER_CHOICES = [(name, name) for name in sorted(SPECS)]
 
@@ -23,7 +23,7 @@ class Parameter(EffectiveDated):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("configuration parameter")

@@ -9,10 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from kvit.core.ownership import Share
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.providers.validators import validate_inn
 
@@ -28,7 +28,7 @@ class Person(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "registrations__account"
 
     class Meta:
@@ -55,7 +55,7 @@ class Ownership(EffectiveDated):
     document = models.CharField(_("title document"), max_length=200, blank=True)
 
     tenant_path = "premise__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "premise__accounts"
 
     class Meta:
@@ -119,7 +119,7 @@ class Registration(EffectiveDated):
     document = models.CharField(_("document"), max_length=200, blank=True)
 
     tenant_path = "account__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "account"
 
     class Meta:
@@ -152,7 +152,7 @@ class BenefitCategory(models.Model):
     services = models.ManyToManyField("tariffs.Service", blank=True, verbose_name=_("services"))
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("benefit category")
@@ -187,7 +187,7 @@ class Benefit(EffectiveDated):
     document = models.CharField(_("document"), max_length=200, blank=True)
 
     tenant_path = "account__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "account"
 
     class Meta:

@@ -9,8 +9,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.metering.resources import Resource
 
@@ -89,7 +89,7 @@ class Building(models.Model):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "premises__accounts"
 
     class Meta:
@@ -138,7 +138,7 @@ class BuildingResource(models.Model):
     )
 
     tenant_path = "building__tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("building resource")
@@ -189,7 +189,7 @@ class Premise(models.Model):
     communal_flat = models.BooleanField(_("communal flat"), default=False)
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "accounts"
 
     class Meta:
@@ -232,7 +232,7 @@ class MeterImpossibility(models.Model):
     act_on = models.DateField(_("act date"))
 
     tenant_path = "premise__tenant"
-    history = HistoricalRecords()
+    history = History()
     account_path = "premise__accounts"
 
     class Meta:

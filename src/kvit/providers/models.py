@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from kvit.db.history import History
 from kvit.providers import validators
 
 
@@ -37,7 +37,7 @@ class Provider(models.Model):
     website = models.URLField(_("website"), blank=True)
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("provider")

@@ -11,9 +11,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.metering.resources import Resource, Zone
 
@@ -81,7 +81,7 @@ class Service(models.Model):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("service")
@@ -127,7 +127,7 @@ class Tariff(EffectiveDated):
     vat_included = models.BooleanField(_("VAT included"), default=True)
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("tariff")
@@ -168,7 +168,7 @@ class TariffTier(models.Model):
     )
 
     tenant_path = "tariff__tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("tariff tier")
@@ -203,7 +203,7 @@ class TariffZone(models.Model):
     )
 
     tenant_path = "tariff__tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("tariff zone")
@@ -240,7 +240,7 @@ class Norm(EffectiveDated):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("norm")

@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from kvit.db.history import History
 
 
 class Tenant(models.Model):
@@ -26,7 +27,7 @@ class Tenant(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
 
     tenant_path = "pk"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("organisation")
@@ -60,7 +61,7 @@ class HierarchyNode(models.Model):
     path = models.CharField(_("path"), max_length=500, editable=False, db_index=True)
 
     tenant_path = "tenant"
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("hierarchy node")

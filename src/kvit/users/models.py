@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from kvit.db.history import History
 
 
 class Role(models.TextChoices):
@@ -38,7 +39,7 @@ class User(AbstractUser):
     )
 
     tenant_path = "tenant"
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = History(excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = _("user")
