@@ -352,7 +352,7 @@ def test_reserved_rules_get_a_generic_sentence(language: str) -> None:
         Decimal("48.95"),
         Decimal("-116.16"),
         Explanation(
-            Rule.ABSENCE,
+            Rule.PENALTY,  # still without a sentence of its own
             corrects=JULY,
             reason="temporary absence" if language == "en" else "временное отсутствие",
         ),

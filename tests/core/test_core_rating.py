@@ -28,6 +28,7 @@ from test_core_rating_builders import (
 )
 
 from kvit.core.codes import LineKind, Method, ReadingKind, Resource, Rule, Unit, Zone
+from kvit.core.dating import DateRange
 from kvit.core.inputs import Meter, Reading
 from kvit.core.issues import Severity
 
@@ -94,7 +95,7 @@ def test_example_2_counter_case_reading_decreased_and_the_rest_is_computed() -> 
         [FIVE_DIGITS],
         [reading("E-5", JUNE_25, "60000"), reading("E-5", JULY_25, "120")],
     )
-    decreased, missing = rating.issues
+    (decreased,) = rating.issues
     assert decreased.code == "reading_decreased"
     assert decreased.severity is Severity.ERROR
     assert (decreased.account, decreased.meter, decreased.service) == (
@@ -115,8 +116,14 @@ def test_example_2_counter_case_reading_decreased_and_the_rest_is_computed() -> 
         "лицевой счёт 1002003, счётчик E-5, услуга electricity: зона total: показание 120 от "
         "25.07.2025 меньше предыдущего 60000"
     )
-    assert missing.code == "reading_missing"
-    assert amounts(rating) == [d("1813.62")]  # maintenance is still charged
+    # without a valid reading electricity is estimated (2.4): no history and no norm rows,
+    # so its norm line is 0 for nobody registered; maintenance is still charged
+    assert [line.explanation.rule for line in rating.lines] == [
+        Rule.NORM_PER_PERSON,
+        Rule.PER_AREA,
+    ]
+    assert rating.lines[0].explanation.values["fallback"] == "history"
+    assert amounts(rating) == [d("0.00"), d("1813.62")]
 
 
 def test_a_later_valid_reading_of_the_period_is_used_after_a_rejected_one() -> None:
@@ -164,14 +171,18 @@ def test_example_3_replacement_adds_both_meters_into_one_line() -> None:
     assert (new.meter, new.volume) == ("HW-new", d("4.200"))
 
 
-def test_replacement_with_gap_days_is_flagged_and_the_metered_part_charged() -> None:
+def test_replacement_with_gap_days_charges_the_metered_part_and_estimates_the_gap() -> None:
     meters, readings = replacement(date(2025, 7, 18))
     rating = rated(account("hot_water"), [HOT], meters, readings)
-    (gap,) = rating.issues
-    assert (gap.code, gap.severity) == ("meter_gap", Severity.WARNING)
-    assert gap.values == {"days": 4, "day": date(2025, 7, 14), "period": "2025-07"}
-    assert "4 days of 2025-07 from 14.07.2025 have no working meter" in gap.message("en")
-    assert quantities(rating) == [d("7.950")]
+    assert rating.issues == ()
+    # the gap (14–17 July) has no history to average here, so it goes to the norm (2.4):
+    # HOT has no norm rows and nobody is registered, so its norm volume is 0
+    assert quantities(rating) == [d("7.950"), d("0.000")]
+    gap = rating.lines[1]
+    assert (gap.span, gap.explanation.reason) == (
+        DateRange(date(2025, 7, 14), date(2025, 7, 18)),
+        "replacement_gap",
+    )
 
 
 # --- examples 4 and 5: tiered blocks --------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from test_core_rating_builders import (
     ACCOUNT,
     CONFIG,
@@ -32,7 +33,6 @@ from test_core_rating_builders import (
 )
 
 from kvit.core.codes import (
-    CommonMeter,
     MeterStatus,
     Method,
     NormKind,
@@ -575,8 +575,10 @@ def test_missing_reading_and_missing_start() -> None:
         [meter("C", Resource.COLD_WATER)],
         [reading("C", JUNE_25, "1")],
     )
-    assert codes(missing) == ["reading_missing"]
-    assert missing.lines == ()
+    # no reading and no history to average: by norm (2.4, estimates tested in
+    # test_core_estimates*.py)
+    assert codes(missing) == []
+    assert [line.explanation.rule for line in missing.lines] == [Rule.NORM_PER_PERSON]
     no_start = rated(
         account("cold_water"),
         [COLD],
@@ -632,18 +634,20 @@ def test_verification_expiry_stops_readings() -> None:
     ]
     rating = rated(account("cold_water"), [COLD], [expired], readings)
     (issue,) = rating.issues
-    assert (issue.code, issue.severity, issue.values["day"]) == (
+    assert (issue.code, issue.severity, issue.values["day"], issue.values["due"]) == (
         "meter_verification_expired",
         Severity.WARNING,
+        date(2025, 7, 11),  # failed from the day after the due date
         date(2025, 7, 10),
     )
-    assert quantities(rating) == [d("3")]
+    # the reading of the due date counts; 11–31 July are estimated (norm: no history)
+    assert quantities(rating) == [d("3"), d("0.000")]
     long_expired = meter("C", Resource.COLD_WATER, verification_due=date(2025, 6, 30))
     rating = rated(account("cold_water"), [COLD], [long_expired], two_readings("C", "1", "9"))
     assert [(i.code, i.severity) for i in rating.issues] == [
-        ("meter_verification_expired", Severity.ERROR)
+        ("meter_verification_expired", Severity.WARNING)
     ]
-    assert rating.lines == ()
+    assert [line.explanation.reason for line in rating.lines] == ["verification_expired"]
 
 
 def test_verification_freeze_window_postpones_the_expiry() -> None:
@@ -673,9 +677,10 @@ def test_a_meter_removed_without_replacement_leaves_a_gap() -> None:
     gone = meter("C", Resource.COLD_WATER, removed_on=date(2025, 7, 20))
     readings = [*two_readings("C", "1", "9"), reading("C", date(2025, 7, 20), "5")]
     rating = rated(account("cold_water"), [COLD], [gone], readings)
-    (gap,) = rating.issues
-    assert gap.values == {"days": 12, "day": date(2025, 7, 20), "period": "2025-07"}
-    assert quantities(rating) == [d("4")]
+    assert rating.issues == ()
+    # 20–31 July: the removed meter's average, here without history: the norm (2.3, 2.4)
+    assert quantities(rating) == [d("4"), d("0.000")]
+    assert rating.lines[1].span.start == date(2025, 7, 20)
 
 
 def test_gaps_before_and_between_meters() -> None:
@@ -692,9 +697,11 @@ def test_gaps_before_and_between_meters() -> None:
         reading("B", JULY_25, "2"),
     ]
     rating = rated(account("cold_water"), [COLD], meters, readings)
-    (gap,) = rating.issues
-    assert gap.values == {"days": 6, "day": date(2025, 7, 1), "period": "2025-07"}
-    assert quantities(rating) == [d("3")]
+    assert rating.issues == ()
+    # 1–4 July: no meter yet, by norm like a premise without one (2.5); 10–11 July: A's
+    # average, without history the norm (2.3, 2.4)
+    assert quantities(rating) == [d("3"), d("0.000"), d("0.000")]
+    assert [line.span.start for line in rating.lines[1:]] == [date(2025, 7, 10), date(2025, 7, 1)]
 
 
 def test_a_meter_removed_before_the_period_means_no_meter() -> None:
@@ -714,29 +721,16 @@ def test_house_meters_do_not_bill_the_premise() -> None:
 # --- what the engine does not do yet ---------------------------------------------------------
 
 
-def test_unknown_service_and_unsupported_methods_are_issues() -> None:
-    common = Service(
-        "common_electricity", "", Unit.KWH, Method.COMMON_HOUSE_BY_AREA, tariffs=(flat("7.13"),)
-    )
-    heating = Service(
-        "heating",
-        "",
-        Unit.GCAL,
-        Method.HEATING_BY_AREA,
-        tariffs=(flat("3095"),),
-        norms=(norm("0.02", NormKind.PER_AREA),),
-    )
-    building = Building(
-        d("4250.60"), d("612.40"), common_meters={Resource.HEAT: CommonMeter.PRESENT}
-    )
-    rating = rated(
-        account("common_electricity", "heating", "nowhere", "maintenance", building=building),
-        [common, heating, MAINTENANCE],
-    )
+def test_unknown_service_and_a_method_without_a_rule_are_issues(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kvit.core import rating as rating_module
+
+    monkeypatch.delitem(rating_module._RULES, Method.FIXED)
+    rating = rated(account("intercom", "nowhere", "maintenance"), [INTERCOM, MAINTENANCE])
     assert [(i.code, i.service, i.values.get("method")) for i in rating.issues] == [
         ("unknown_service", "nowhere", None),
-        ("method_not_supported", "common_electricity", "common_house_by_area"),
-        ("method_not_supported", "heating", "heating_by_area (house meter, 2.9)"),
+        ("method_not_supported", "intercom", "fixed"),
     ]
     assert rating.issues[0].message("en") == (
         "account 1002003, service nowhere: the connected service is not in the service "

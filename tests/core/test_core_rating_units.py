@@ -140,10 +140,15 @@ def test_split_by_days_never_goes_negative() -> None:
 
 def test_uncovered_days() -> None:
     first, end = date(2025, 7, 1), date(2025, 8, 1)
-    assert uncovered([DateRange(first, end)], first, end) == (0, None)
+    assert uncovered([DateRange(first, end)], first, end) == []
     spans = [DateRange(date(2025, 7, 20), end), DateRange(date(2025, 7, 3), date(2025, 7, 10))]
-    assert uncovered(spans, first, end) == (12, date(2025, 7, 1))
-    assert uncovered([DateRange(first, date(2025, 7, 30))], first, end) == (2, date(2025, 7, 30))
+    assert uncovered(spans, first, end) == [
+        DateRange(first, date(2025, 7, 3)),
+        DateRange(date(2025, 7, 10), date(2025, 7, 20)),
+    ]
+    assert uncovered([DateRange(first, date(2025, 7, 30))], first, end) == [
+        DateRange(date(2025, 7, 30), end)
+    ]
 
 
 def test_cut_at_a_reading_keeps_rollovers_on_the_right_side() -> None:
@@ -246,5 +251,10 @@ def test_a_tariff_segment_no_meter_served_gets_no_line() -> None:
             reading("gone", date(2025, 7, 10), "2", kind=ReadingKind.FINAL),
         ],
     )
-    assert [(line.quantity, line.tariff) for line in rating.lines] == [(d("2"), d("10"))]
-    assert [issue.code for issue in rating.issues] == ["meter_gap"]
+    # 10–31 July are estimated for the removed meter (norm: no history, nobody registered)
+    assert [(line.quantity, line.tariff) for line in rating.lines] == [
+        (d("2"), d("10")),
+        (d("0.000"), d("10")),
+        (d("0.000"), d("20")),
+    ]
+    assert rating.issues == ()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kvit.tariffs",
     "kvit.accounts",
     "kvit.metering",
+    "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",
 ]

@@ -8,7 +8,8 @@ accepted, without any stored state:
   (`reading_out_of_range`);
 * a value below the previous accepted one is a rollover when `C − prev + value ≤
   rollover_max_fraction × C`, otherwise it is rejected (`reading_decreased`, 2.2);
-* readings after the verification due date or the failure day are not used (1.8, 2.4).
+* readings after the verification due date or the failure day are not used (1.8, 2.4):
+  `stop_of` says from which day a meter's days are estimated instead (`estimates.py`).
 
 Only readings inside the period's window raise issues: history was reported when its own
 period was rated. A window is `(anchor_on, end_on]`: the start reading is the last accepted
@@ -19,10 +20,12 @@ period's cutoff, or the day the meter, the account or the service stopped).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from kvit.core.codes import ReadingKind, Zone
 from kvit.core.config import Config
@@ -37,7 +40,6 @@ from kvit.core.tariffs import times
 READING_OUT_OF_RANGE = "reading_out_of_range"
 READING_DECREASED = "reading_decreased"
 NO_START_READING = "no_start_reading"
-READING_MISSING = "reading_missing"
 METER_FAILED = "meter_failed"
 METER_VERIFICATION_EXPIRED = "meter_verification_expired"
 
@@ -63,23 +65,21 @@ register_messages(
             "ru": "зона {zone}: нет принятого показания на {day} или раньше, от которого "
             "считать {period} (нет начального показания); услуга не начислена",
         },
-        READING_MISSING: {
-            "en": "zone {zone}: no valid reading for {period}; the volume must be estimated "
-            "(average, spec 2.4); the service is not charged",
-            "ru": "зона {zone}: нет верного показания за {period}; объём нужно определить "
-            "расчётно (по среднему, п. 2.4); услуга не начислена",
-        },
         METER_FAILED: {
-            "en": "zone {zone}: the meter failed on {day}; readings after it are not used and "
-            "the rest of {period} must be estimated (spec 2.4)",
-            "ru": "зона {zone}: счётчик вышел из строя {day}; показания после этого не "
-            "используются, остаток {period} нужно определить расчётно (п. 2.4)",
+            "en": "the meter failed on {day}; its readings after that day are not used and "
+            "its days from then on are estimated (average, then norm, spec 2.4) until it is "
+            "replaced",
+            "ru": "счётчик вышел из строя {day}; его показания после этого дня не "
+            "используются, а объём с этого дня определяется расчётно (по среднему, затем по "
+            "нормативу, п. 2.4) до замены счётчика",
         },
         METER_VERIFICATION_EXPIRED: {
-            "en": "zone {zone}: the verification was due on {day}; readings after it are not "
-            "used and the rest of {period} must be estimated (spec 2.4)",
-            "ru": "зона {zone}: срок поверки истёк {day}; показания после этого не "
-            "используются, остаток {period} нужно определить расчётно (п. 2.4)",
+            "en": "the verification was due on {due}; readings after it are not used and the "
+            "days from {day} on are estimated (average, then norm, spec 2.4) until the meter "
+            "is verified or replaced",
+            "ru": "срок поверки истёк {due}; показания после этого не используются, а объём "
+            "начиная с {day} определяется расчётно (по среднему, затем по нормативу, п. 2.4) "
+            "до поверки или замены счётчика",
         },
     }
 )
@@ -132,11 +132,16 @@ class Cutoffs:
 
     @classmethod
     def of(cls, period: Period, cutoff_day: int) -> Cutoffs:
-        return cls(
-            cutoff_date(period.previous(), cutoff_day),
-            cutoff_date(period, cutoff_day),
-            period.end,
-        )
+        """Worked out once per period and cutoff day (the history rules ask again and
+        again)."""
+        return _cutoffs(period, cutoff_day)
+
+
+@lru_cache(maxsize=1024)
+def _cutoffs(period: Period, cutoff_day: int) -> Cutoffs:
+    return Cutoffs(
+        cutoff_date(period.previous(), cutoff_day), cutoff_date(period, cutoff_day), period.end
+    )
 
 
 def window(cutoffs: Cutoffs, started_on: date, stopped_on: date | None) -> Window:
@@ -149,30 +154,46 @@ def window(cutoffs: Cutoffs, started_on: date, stopped_on: date | None) -> Windo
     return Window(anchor_on, cutoffs.current)
 
 
-def usable_until(meter: Meter, config: Config) -> tuple[date, str] | None:
-    """The last day whose readings count, and why (failure or verification), if any.
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """When a meter stops counting (1.8, 2.4): readings taken after `last_usable` are not
+    used, and the days from `from_day` on are estimated. A failed meter stops on its
+    `failed_on` day (its reading of that day still counts, the day itself is estimated); an
+    expired one counts as failed from the day after the due date. `reason` is the issue
+    code, `due` the verification due date after any freeze window."""
+
+    last_usable: date
+    from_day: date
+    reason: str
+    due: date | None = None
+
+
+def stop_of(meter: Meter, config: Config) -> Stop | None:
+    """The earlier of the failure and the verification expiry, if any.
 
     A verification due inside a freeze window (Decree 424) counts as due on the window's
-    last day.
+    last day, so the meter does not fail inside the window.
     """
-    limits: list[tuple[date, str]] = []
+    stops: list[Stop] = []
     if meter.failed_on is not None:
-        limits.append((meter.failed_on, METER_FAILED))
+        stops.append(Stop(meter.failed_on, meter.failed_on, METER_FAILED))
     due = meter.verification_due
     if due is not None:
         for freeze in config.verification_freeze_windows:
             if freeze.contains(due):
                 due = freeze.last
-        limits.append((due, METER_VERIFICATION_EXPIRED))
-    return min(limits) if limits else None
+        stops.append(Stop(due, due + timedelta(days=1), METER_VERIFICATION_EXPIRED, due))
+    return min(stops, key=lambda stop: stop.from_day) if stops else None
 
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """A register's volume for the window (`None` when it cannot be measured) and issues."""
+    """A register's volume for the window (`None` when no usable reading closes it), the
+    start reading (`None`: nothing to start from, reported) and the issues found."""
 
     volume: RegisterVolume | None
     issues: tuple[Issue, ...]
+    start: Reading | None = None
 
 
 def measure(
@@ -184,16 +205,19 @@ def measure(
     config: Config,
     account: str,
     service: str,
+    stop: Stop | None,
 ) -> Measured:
     """The volume of one register between the window's start and end readings (2.1, 2.2).
 
     Rejected readings inside the window are reported and skipped; the rest of the window
-    still counts. With no start or no end reading the volume is `None` and the error says
-    what an operator (or the averaging rule) must supply.
+    still counts. Readings after the meter's `stop` (`stop_of`) are not used. With no start
+    reading the volume is `None` and `no_start_reading` says what an operator must supply;
+    with a start but no usable end reading the volume is `None` without an issue: the
+    caller estimates it (2.4).
     """
     capacity = meter.capacity
     limit = times(config.rollover_max_fraction, capacity)
-    stop = usable_until(meter, config)
+    last_usable = None if stop is None else stop.last_usable
     issues: list[Issue] = []
 
     def issue(code: str, severity: Severity, **values: Value) -> None:
@@ -207,7 +231,7 @@ def measure(
     for reading in chain:
         if reading.taken_on > span.end_on:
             break
-        if stop is not None and reading.taken_on > stop[0]:
+        if last_usable is not None and reading.taken_on > last_usable:
             continue
         inside = reading.taken_on > span.anchor_on
         value = reading.value
@@ -244,15 +268,8 @@ def measure(
     if start is None:
         issue(NO_START_READING, Severity.ERROR, day=span.anchor_on, period=str(period))
         return Measured(None, tuple(issues))
-    cut_short = stop is not None and stop[0] < span.end_on
     if not steps:
-        if cut_short and stop is not None:
-            issue(stop[1], Severity.ERROR, day=stop[0], period=str(period))
-        else:
-            issue(READING_MISSING, Severity.ERROR, period=str(period))
-        return Measured(None, tuple(issues))
-    if cut_short and stop is not None:
-        issue(stop[1], Severity.WARNING, day=stop[0], period=str(period))
+        return Measured(None, tuple(issues), start)
     end, rolled = steps[-1]
     volume = _volume(start, end, rolled, capacity, meter.transform_ratio)
     return Measured(
@@ -269,7 +286,57 @@ def measure(
             meter.fraction_digits,
         ),
         tuple(issues),
+        start,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """A register's usable accepted readings in walking order (the same walk as `measure`,
+    over the whole history given, without issues), with the rollovers counted up to each:
+    the history the averaging and true-up rules look back over (2.4, 2.7)."""
+
+    readings: tuple[Reading, ...]
+    rollovers: tuple[int, ...]
+    capacity: Decimal
+    ratio: Decimal
+
+    def last_on_or_before(self, day: date) -> int | None:
+        """The index of the last usable reading taken on or before `day`."""
+        index = bisect_right(self.readings, day, key=lambda r: r.taken_on) - 1
+        return index if index >= 0 else None
+
+    def volume(self, first: int, last: int) -> Decimal:
+        """The volume between two readings of the track, rollovers included."""
+        return _volume(
+            self.readings[first],
+            self.readings[last],
+            self.rollovers[last] - self.rollovers[first],
+            self.capacity,
+            self.ratio,
+        )
+
+
+def track(meter: Meter, chain: Sequence[Reading], config: Config) -> Track:
+    capacity = meter.capacity
+    limit = times(config.rollover_max_fraction, capacity)
+    stop = stop_of(meter, config)
+    readings: list[Reading] = []
+    counts: list[int] = []
+    rollovers = 0
+    for reading in chain:
+        if stop is not None and reading.taken_on > stop.last_usable:
+            break
+        value = reading.value
+        if value < 0 or value >= capacity:
+            continue
+        if readings and value < readings[-1].value:
+            if capacity - readings[-1].value + value > limit:
+                continue
+            rollovers += 1
+        readings.append(reading)
+        counts.append(rollovers)
+    return Track(tuple(readings), tuple(counts), capacity, meter.transform_ratio)
 
 
 def _volume(
@@ -315,7 +382,10 @@ def _piece(
 def split_by_days(volume: Decimal, days: Sequence[int], places: int) -> list[Decimal]:
     """`volume` over pieces of `days`: `round(V × d_i / Σd)` each, the last the remainder
     (spec 2.13), so the parts add up exactly. A rounded part never takes more than is left,
-    so no part is negative."""
+    so no part has the other sign. A negative volume (a true-up credit, 2.7) is split as its
+    absolute value and negated."""
+    if volume < 0:
+        return [-part for part in split_by_days(-volume, days, places)]
     total = sum(days)
     parts: list[Decimal] = []
     remaining = volume
@@ -327,19 +397,16 @@ def split_by_days(volume: Decimal, days: Sequence[int], places: int) -> list[Dec
     return parts
 
 
-def uncovered(spans: Iterable[DateRange], first: date, end: date) -> tuple[int, date | None]:
-    """Days of `[first, end)` that none of `spans` covers, and the first such day: the days
-    between a removed meter and its replacement, or before a first meter (2.3). The spans
-    are bounded and lie inside `[first, end)`."""
-    missing = 0
-    first_missing: date | None = None
+def uncovered(spans: Iterable[DateRange], first: date, end: date) -> list[DateRange]:
+    """The stretches of `[first, end)` that none of `spans` covers: the days between a
+    removed meter and its replacement, after a removal, or before a first meter (2.3). The
+    spans are bounded and lie inside `[first, end)`."""
+    missing: list[DateRange] = []
     cursor = first
     for span in sorted(spans, key=lambda s: s.start):
         if span.start > cursor:
-            missing += (span.start - cursor).days
-            first_missing = first_missing or cursor
+            missing.append(DateRange(cursor, span.start))
         cursor = max(cursor, span.end or end)
     if end > cursor:
-        missing += (end - cursor).days
-        first_missing = first_missing or cursor
-    return missing, first_missing
+        missing.append(DateRange(cursor, end))
+    return missing

@@ -28,7 +28,7 @@ from kvit.core.inputs import (
     TariffVersion,
 )
 from kvit.core.issues import Issue, Severity, Value, register_messages
-from kvit.core.lines import ChargeLine, Explanation
+from kvit.core.lines import ChargeLine, Explanation, HouseCarry
 from kvit.core.periods import Period
 from kvit.core.tariffs import TariffBook
 
@@ -37,7 +37,6 @@ NO_NORM = "no_norm"
 METHOD_NOT_SUPPORTED = "method_not_supported"
 UNKNOWN_SERVICE = "unknown_service"
 VOLUME_MISSING = "volume_missing"
-METER_GAP = "meter_gap"
 
 register_messages(
     {
@@ -65,13 +64,6 @@ register_messages(
         VOLUME_MISSING: {
             "en": "no {resource} volume for {period} to add up; the service is not charged",
             "ru": "нет объёма ({resource}) за {period} для суммирования; услуга не начислена",
-        },
-        METER_GAP: {
-            "en": "{days} days of {period} from {day} have no working meter; their volume "
-            "must be estimated (average, spec 2.3) and is not charged",
-            "ru": "{days} дн. периода {period} начиная с {day} не покрыты работающим "
-            "счётчиком; их объём нужно определить расчётно (по среднему, п. 2.3), "
-            "он не начислен",
         },
     }
 )
@@ -133,12 +125,14 @@ class Run:
         "account",
         "active",
         "book",
+        "carried",
         "config",
         "inputs",
         "issues",
         "lines",
         "period",
         "period_days",
+        "reported",
         "volumes",
     )
 
@@ -153,6 +147,8 @@ class Run:
         self.lines: list[ChargeLine] = []
         self.issues: list[Issue] = []
         self.volumes: dict[Resource, Decimal] = {}
+        self.carried: list[HouseCarry] = []  # common-house carries (2.8)
+        self.reported: list[ChargeLine] = []  # benefits only reported (2.16)
         self._person_runs: tuple[PersonRun, ...] | None = None
         self._registers: dict[tuple[str, Zone], list[Reading]] | None = None
         self._cutoffs: Cutoffs | None = None
@@ -210,6 +206,18 @@ class Run:
             self.volumes[resource] = self.volumes.get(resource, Decimal(0)) + volume
 
     # --- lookups -----------------------------------------------------------------------
+
+    def job_lines(self, job: Job, *kinds: LineKind) -> list[ChargeLine]:
+        """The lines of `kinds` proposed so far for the job's service, provider and days
+        (what the adjustments of 2.14–2.16 work on)."""
+        return [
+            line
+            for line in self.lines
+            if line.kind in kinds
+            and line.service == job.service.code
+            and line.provider == job.connected.provider
+            and line.span.overlaps(job.span)
+        ]
 
     def tariff_pieces(self, job: Job) -> Iterator[tuple[DateRange, TariffVersion | None]]:
         """The job's days cut where its tariff version changes (`None`: no tariff)."""

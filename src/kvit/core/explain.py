@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from kvit.core.codes import Resource, Rule, Unit
+from kvit.core import estimate_sentences, sentences
+from kvit.core.codes import LineKind, Resource, Rule, Unit
 from kvit.core.context import period_span
 from kvit.core.issues import Value
 from kvit.core.lines import ChargeLine, RegisterVolume
@@ -167,6 +168,8 @@ class _Sentence:
             name = tenant_name or names.get(RU) or line.service
         else:
             name = names.get(EN) or tenant_name or line.service
+        if line.kind is LineKind.BENEFIT:  # a benefit line's zone is the category
+            return name
         zones = self.words["zone"]
         assert isinstance(zones, dict)
         zone = zones.get(line.zone, line.zone)
@@ -234,7 +237,7 @@ class _Sentence:
             found.append(self.word("corrects").format(corrects))
         reason = line.explanation.reason
         if reason:
-            found.append(reason)
+            found.append(estimate_sentences.reason(self, reason))
         return f" ({'; '.join(found)})" if found else ""
 
     # --- sentences -----------------------------------------------------------------------
@@ -331,6 +334,13 @@ _BODIES = {
     Rule.NORM_PER_AREA: _Sentence.norm_per_area,
     Rule.PER_AREA: _Sentence.per_area,
     Rule.FIXED: _Sentence.fixed,
+    Rule.COMMON_HOUSE: sentences.common_house,
+    Rule.HEATING_BY_HOUSE_METER: sentences.heating_by_house_meter,
+    Rule.ABSENCE: sentences.absence,
+    Rule.QUALITY_REDUCTION: sentences.quality_reduction,
+    Rule.BENEFIT: sentences.benefit,
+    Rule.AVERAGE: estimate_sentences.average,
+    Rule.TRUE_UP: estimate_sentences.true_up,
 }
 
 

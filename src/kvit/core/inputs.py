@@ -165,8 +165,33 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class SocialArea:
+    """The social norm of area (spec 2.16): `single` m² for one person, `couple` for two,
+    `per_person` × n for three or more. The federal values are the default; a region (or a
+    category) overrides them by passing its own."""
+
+    single: Decimal = Decimal(33)
+    couple: Decimal = Decimal(42)
+    per_person: Decimal = Decimal(18)
+
+    def for_family(self, persons: int) -> Decimal:
+        if persons <= 1:
+            return self.single
+        if persons == 2:
+            return self.couple
+        return self.per_person * persons
+
+
+FEDERAL_SOCIAL_AREA = SocialArea()
+
+
+@dataclass(frozen=True, slots=True)
 class BenefitGrant:
-    """A beneficiary (spec 2.16): `rate` of the base charge for the listed services."""
+    """A beneficiary (spec 2.16): `rate` (0–1) of the base charge for the listed services.
+
+    `person` matches a `Registration.person`: a grant counts on the days its person counts.
+    `social_area` limits the area of area-based services (shared, one object per region).
+    """
 
     person: str
     category: str
@@ -174,16 +199,24 @@ class BenefitGrant:
     services: tuple[str, ...]
     effective_from: date
     effective_to: date | None = None
+    social_area: SocialArea = FEDERAL_SOCIAL_AREA
+
+    @property
+    def span(self) -> DateRange:
+        return _span(self.effective_from, self.effective_to)
 
 
 @dataclass(frozen=True, slots=True)
 class Absence:
-    """A temporary absence (spec 2.14): departure and arrival days are not full days."""
+    """A temporary absence (spec 2.14), one application: departure and arrival days are not
+    full days. `person` matches a `Registration.person`. `filed_on` is the day the
+    supporting documents were filed (`None`: not filed); they must come within 30 days of
+    the return. An application covers at most 6 months from the departure."""
 
     person: str
     departure: date
     arrival: date
-    documented: bool = True
+    filed_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,13 +226,15 @@ class Interruption:
     service: str
     start: datetime
     end: datetime
-    planned_shutdown: bool = False  # the annual hot-water shutdown: not reduced
-    accident_dead_end: bool = False  # 24 h allowed at a time instead of 4
+    planned_shutdown: bool = False  # the annual hot-water shutdown: its first 14 days excused
+    accident_dead_end: bool = False  # an accident on a dead-end main: its first 24 h excused
 
 
 @dataclass(frozen=True, slots=True)
 class AccessRefusal:
-    """The second recorded refusal of access for a meter check (spec 2.4, 1.5 coefficient)."""
+    """A recorded refusal of access for a meter check of `resource` (spec 2.4). Pass every
+    one: from the period after the second, a norm that replaces an average takes
+    `norm_coefficient_refused_access` (1.5)."""
 
     resource: Resource
     recorded_on: date
@@ -207,25 +242,41 @@ class AccessRefusal:
 
 @dataclass(frozen=True, slots=True)
 class CommonHouseVolume:
-    """One resource's house-level figures for the period (spec 2.8, 2.9), summed by an
-    earlier pass over the building: the house meter and the billed individual volumes."""
+    """One resource's house-level figures for the period (spec 2.8, 2.9).
+
+    `house_meter` is the common-house meter's volume; the individual volumes are the
+    building's premises as billed this period (metered, average or norm), which the bill run
+    sums in a first pass (`common_house.individual_volume`) before it rates the
+    common-house services. `carried_negative` (≤ 0) is last month's `Rating.carried` for the
+    resource (`negative_odn_mode = carry_forward`). Heating by a house meter (2.9) uses only
+    `house_meter`.
+    """
 
     resource: Resource
     house_meter: Decimal
-    individual_residential: Decimal
-    nonresidential: Decimal
-    carried_negative: Decimal = Decimal(0)  # negative_odn_mode = carry_forward
+    individual_residential: Decimal = Decimal(0)
+    nonresidential: Decimal = Decimal(0)
+    carried_negative: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Building:
-    """What the common-house and heating rules need (spec 1.2)."""
+    """What the common-house, heating and quality rules need (spec 1.2, 2.8, 2.9, 2.15).
+
+    `heating_season`: the days heating is supplied, as the municipality's decree sets them
+    (non-overlapping ranges); heating by area is billed only on those days. `None` means
+    heating is billed on every day (billing evenly over 12 months, or no season given).
+    `electricity_two_sources`: the building has two independent, mutually reserving power
+    sources, which allows 2 h of interruptions a month instead of 24 h (2.15).
+    """
 
     total_area: Decimal  # S_total: all residential and non-residential premises
     common_area: Decimal  # S_common
     heating_scheme: HeatingScheme = HeatingScheme.CENTRAL
     common_meters: Mapping[Resource, CommonMeter] = field(default_factory=dict)
     volumes: tuple[CommonHouseVolume, ...] = ()
+    heating_season: tuple[DateRange, ...] | None = None
+    electricity_two_sources: bool = False
 
 
 @dataclass(frozen=True, slots=True)

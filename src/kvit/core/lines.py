@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from kvit.core.codes import LineKind, Rule, Unit, Zone
+from kvit.core.codes import LineKind, Resource, Rule, Unit, Zone
 from kvit.core.dating import DateRange
 from kvit.core.inputs import Reading
 from kvit.core.issues import Issue, Value
@@ -45,12 +45,37 @@ class RegisterVolume:
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """A register's volume estimated by its average (spec 2.3, 2.4):
+    `volume = round3(average × days / period_days)` (`average` itself on a whole month).
+
+    `average = round3(Σ V_actual / k)` over `periods` (the `k` months whose volume came from
+    two actual readings); `reason` is why (`no_reading`, `meter_failed`,
+    `verification_expired`, `replacement_gap`); `number` counts the consecutive estimated
+    periods of the same cause up to this one, `limit` is how many are allowed (`None`: no
+    limit; a replacement gap has number and limit 0).
+    """
+
+    meter: str
+    zone: Zone
+    reason: str
+    average: Decimal
+    periods: tuple[Period, ...]
+    days: int
+    period_days: int
+    volume: Decimal
+    number: int = 0
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     """Why a line has its amount: `rule`, named `values`, and where the volume came from.
 
-    `sources` are the meter registers behind a metered volume; `average_periods` the periods
-    an average was taken over (2.4); `corrects` and `reason` say which period a
-    recalculation corrects and why (2.7, 2.14).
+    `sources` are the meter registers behind a metered volume; `estimates` the registers
+    estimated by average and `average_periods` the periods the averages were taken over
+    (2.4); `estimated` the estimated periods a true-up settles (2.7); `corrects` and
+    `reason` say which period a recalculation corrects and why (2.7, 2.14).
     """
 
     rule: Rule
@@ -60,6 +85,8 @@ class Explanation:
     average_periods: tuple[Period, ...] = ()
     corrects: Period | None = None
     reason: str = ""
+    estimates: tuple[Estimate, ...] = ()
+    estimated: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +126,28 @@ class ChargeLine:
 
 
 @dataclass(frozen=True, slots=True)
+class HouseCarry:
+    """The negative common-house volume of `resource` to carry into the next month (2.8,
+    `negative_odn_mode = carry_forward`; 0 when nothing is carried). Every account of the
+    building reports the same value; the bill run keeps one per building and resource and
+    passes it back as `CommonHouseVolume.carried_negative` next month."""
+
+    resource: Resource
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Rating:
-    """The engine's answer for one account and period: lines, and the problems found."""
+    """The engine's answer for one account and period: lines, and the problems found.
+
+    `carried`: the common-house carries for the next month (2.8). `reported`: benefit lines
+    that are only reported, not posted (`benefit_mode = compensation_report`, 2.16).
+    """
 
     lines: tuple[ChargeLine, ...]
     issues: tuple[Issue, ...]
+    carried: tuple[HouseCarry, ...] = ()
+    reported: tuple[ChargeLine, ...] = ()
 
     @property
     def total(self) -> Decimal:

@@ -7,11 +7,16 @@
 day uses the row for that day's `n`. The volume is rounded before it meets the tariff
 (spec 4.3), also on a part of a month [DECISION: 2.13's "per-person" proration is read as
 `round3(N × n × d / D) × T`, the volume rule of 1.6 and 4.3].
+
+A metered service billed by norm instead of an average (2.4, `estimates.py`) passes `Why`
+(the cause and why not the average) and the coefficient after the average; both norm rules
+then add the (K − 1) line when it is above 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from kvit.core.codes import NormKind, Rule
@@ -38,8 +43,17 @@ def segments(
                 yield sub, version, piece.rows
 
 
-def norm_per_person(run: Run, job: Job, coefficient: Decimal = ONE) -> None:
-    """Norm × persons (2.6, 1.6); with `coefficient > 1` also the (K − 1) line (2.5)."""
+def norm_per_person(
+    run: Run,
+    job: Job,
+    coefficient: Decimal = ONE,
+    why: Why | None = None,
+) -> None:
+    """Norm × persons (2.6, 1.6); with `coefficient > 1` also the (K − 1) line (2.5, 2.4).
+
+    `why` says why a metered service is billed by norm (2.4: after the average's limit,
+    or without enough history); its reason and values go into the explanations.
+    """
     service = job.service
     places = run.places(service.unit)
     period_days = run.period_days
@@ -96,30 +110,64 @@ def norm_per_person(run: Run, job: Job, coefficient: Decimal = ONE) -> None:
         if owners_used:
             values["persons_from"] = "owners"
         run.add_volume(service.resource, volume)
+        if why is not None:
+            values.update(why.values)
         if tariff is None:
-            _tiers(run, job, span, version, volume, values)
+            _tiers(run, job, span, version, volume, values, why)
             continue
+        _base_and_coefficient(
+            run, job, span, Rule.NORM_PER_PERSON, volume, tariff, values, coefficient, why
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    """Why a metered service is billed by norm (2.4): `reason` (the estimate's cause),
+    `values` for the base line, and `coefficient_reason` for the (K − 1) line."""
+
+    reason: str
+    values: Mapping[str, Value]
+    coefficient_reason: str = ""
+
+
+def _base_and_coefficient(
+    run: Run,
+    job: Job,
+    span: DateRange,
+    rule: Rule,
+    volume: Decimal,
+    tariff: Decimal,
+    values: dict[str, Value],
+    coefficient: Decimal,
+    why: Why | None,
+) -> None:
+    name = job.service.name
+    reason = surcharge_reason = ""
+    if why is not None:
+        reason = why.reason
+        surcharge_reason = why.coefficient_reason or reason
+    run.line(
+        job,
+        span,
+        volume,
+        tariff,
+        price(volume, tariff),
+        Explanation(rule, name, values, reason=reason),
+    )
+    if coefficient > 1:
         run.line(
             job,
             span,
             volume,
             tariff,
-            price(volume, tariff),
-            Explanation(Rule.NORM_PER_PERSON, service.name, values),
+            round2(times(volume, tariff, coefficient - 1)),
+            Explanation(
+                Rule.NORM_COEFFICIENT,
+                name,
+                {"volume": volume, "coefficient": coefficient},
+                reason=surcharge_reason,
+            ),
         )
-        if coefficient > 1:
-            run.line(
-                job,
-                span,
-                volume,
-                tariff,
-                round2(times(volume, tariff, coefficient - 1)),
-                Explanation(
-                    Rule.NORM_COEFFICIENT,
-                    service.name,
-                    {"volume": volume, "coefficient": coefficient},
-                ),
-            )
 
 
 def _tiers(
@@ -129,6 +177,7 @@ def _tiers(
     version: TariffVersion,
     volume: Decimal,
     norm_values: dict[str, Value],
+    why: Why | None = None,
 ) -> None:
     """A tiered tariff on a norm volume (no meter): the blocks of 2.11, without the ×K
     surcharge [DECISION: the coefficient of 2.5 is defined for a single price]."""
@@ -147,14 +196,17 @@ def _tiers(
             block.quantity,
             block.value,
             price(block.quantity, block.value),
-            Explanation(Rule.TIER, job.service.name, values),
+            Explanation(
+                Rule.TIER, job.service.name, values, reason="" if why is None else why.reason
+            ),
             tier=block.index,
         )
 
 
-def norm_per_area(run: Run, job: Job) -> None:
+def norm_per_area(run: Run, job: Job, coefficient: Decimal = ONE, why: Why | None = None) -> None:
     """Norm × area (2.6; heating without a house meter, 2.9): `V = round(N × S × d / D)`
-    at the unit's scale (Gcal 6), `S = area × share` exact."""
+    at the unit's scale (Gcal 6), `S = area × share` exact. `coefficient` and `why` as for
+    `norm_per_person` (a metered service with area norms billed by norm, 2.4)."""
     service = job.service
     account = run.account
     places = run.places(service.unit)
@@ -190,12 +242,9 @@ def norm_per_area(run: Run, job: Job) -> None:
         if span_days != period_days:
             values["days"] = span_days
             values["period_days"] = period_days
-        run.line(
-            job,
-            span,
-            volume,
-            version.value,
-            price(volume, version.value),
-            Explanation(Rule.NORM_PER_AREA, service.name, values),
+        if why is not None:
+            values.update(why.values)
+        _base_and_coefficient(
+            run, job, span, Rule.NORM_PER_AREA, volume, version.value, values, coefficient, why
         )
         run.add_volume(service.resource, volume)

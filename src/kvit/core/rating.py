@@ -8,9 +8,15 @@ period it is both open and connected, by the service's method:
 | `per_area` | `round2(S × T × d / D)`, `S = area × share` exact (2.10, 2.13) |
 | `fixed` | `round2(T × d / D)` per account |
 | `norm_per_person` | `round3(N × person-days / D) × T` (1.6, 2.6) |
-| `norm_per_area`, `heating_by_area` | `round(N × S × d / D) × T` (2.6, 2.9 w/o house meter) |
+| `norm_per_area` | `round(N × S × d / D) × T` (2.6) |
+| `heating_by_area` | in the heating season: by norm as above, or `round6(V_odpu × S / S_total)` |
+| | with a house heat meter (2.9, `heating.py`) |
+| `common_house_by_area` | `round3(V_house × S / S_total)`, norm cap (2.8, `common_house.py`) |
 | `metered`, `time_of_use`, `tiered` | readings → volume → flat / zone / tier prices (2.1–2.3, |
 | | 2.11–2.13); norm × K without a meter (2.5); sewerage = cold + hot (2.1) |
+
+After every base charge come the adjustments (`adjustments.py`): temporary absence (2.14),
+quality reductions (2.15), benefits (2.16).
 
 Anything it cannot compute becomes an `Issue` and the rest is still computed. The same
 inputs always give the same lines in the same order: services by catalogue order, then
@@ -22,7 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from kvit.core.codes import CommonMeter, Method, Resource, Rule
+from kvit.core.adjustments import adjust
+from kvit.core.codes import Method, Rule
+from kvit.core.common_house import common_house
 from kvit.core.context import (
     METHOD_NOT_SUPPORTED,
     UNKNOWN_SERVICE,
@@ -33,6 +41,7 @@ from kvit.core.context import (
     period_span,
     share_text,
 )
+from kvit.core.heating import heating
 from kvit.core.inputs import ConnectedService, PeriodInputs
 from kvit.core.issues import Issue, Severity, Value
 from kvit.core.lines import ChargeLine, Explanation, Rating
@@ -55,9 +64,9 @@ def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
     if active is None:
         return Rating((), ())
     run = Run(inputs, book or TariffBook(), active)
-    for connected in _ordered(inputs):
-        _bill(run, connected)
-    return Rating(tuple(run.lines), tuple(run.issues))
+    jobs = [job for connected in _ordered(inputs) if (job := _bill(run, connected))]
+    adjust(run, jobs)
+    return Rating(tuple(run.lines), tuple(run.issues), tuple(run.carried), tuple(run.reported))
 
 
 def _ordered(inputs: PeriodInputs) -> list[ConnectedService]:
@@ -72,31 +81,25 @@ def _ordered(inputs: PeriodInputs) -> list[ConnectedService]:
     return sorted(inputs.account.services, key=order)
 
 
-def _bill(run: Run, connected: ConnectedService) -> None:
+def _bill(run: Run, connected: ConnectedService) -> Job | None:
+    """Bill one connected service; the job when its rule ran (for the adjustments)."""
     service = run.inputs.services.get(connected.service)
     if service is None:
         run.issues.append(
             Issue(UNKNOWN_SERVICE, Severity.ERROR, run.account.number, "", connected.service)
         )
-        return
+        return None
     span = clip(run.active, connected.effective_from, connected.effective_to)
     if span is None:
-        return
+        return None
     job = Job(service, connected, span)
     method = service.method
-    if method is Method.HEATING_BY_AREA and _house_heat_meter(run):
-        run.issue(METHOD_NOT_SUPPORTED, job, method=f"{method.value} (house meter, 2.9)")
-        return
     rule = _RULES.get(method)
     if rule is None:
         run.issue(METHOD_NOT_SUPPORTED, job, method=method.value)
-        return
+        return None
     rule(run, job)
-
-
-def _house_heat_meter(run: Run) -> bool:
-    building = run.account.building
-    return building is not None and building.common_meters.get(Resource.HEAT) is CommonMeter.PRESENT
+    return job
 
 
 def per_area(run: Run, job: Job) -> None:
@@ -168,7 +171,8 @@ _RULES: dict[Method, Callable[[Run, Job], None]] = {
     Method.FIXED: fixed,
     Method.NORM_PER_PERSON: norm_per_person,
     Method.NORM_PER_AREA: norm_per_area,
-    Method.HEATING_BY_AREA: norm_per_area,
+    Method.HEATING_BY_AREA: heating,
+    Method.COMMON_HOUSE_BY_AREA: common_house,
     Method.METERED: metered,
     Method.TIME_OF_USE: metered,
     Method.TIERED: metered,

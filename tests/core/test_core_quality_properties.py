@@ -1,0 +1,58 @@
+"""kvit.core quality reductions (2.15), properties (Hypothesis): a reduction is never
+positive and never exceeds the period's charge for the service. No database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_core_rating_builders import account, flat, inputs, metered_service, norm, persons
+
+from kvit.core.codes import LineKind, Resource
+from kvit.core.config import config_on
+from kvit.core.inputs import Interruption
+from kvit.core.rating import rate
+
+STARTS = st.integers(-3 * 24 * 60, 31 * 24 * 60).map(
+    lambda minutes: datetime(2025, 7, 1) + timedelta(minutes=minutes)
+)
+
+
+@given(
+    resource=st.sampled_from([Resource.COLD_WATER, Resource.HOT_WATER, Resource.ELECTRICITY]),
+    tariff=st.integers(0, 10**5).map(lambda n: Decimal(n).scaleb(-2)),
+    percent=st.integers(0, 1000).map(lambda n: Decimal(n).scaleb(-2)),
+    people=st.integers(0, 5),
+    pieces=st.lists(
+        st.tuples(STARTS, st.integers(0, 40 * 24 * 60), st.booleans(), st.booleans()),
+        max_size=5,
+    ),
+)
+def test_a_reduction_never_exceeds_the_period_charge(
+    resource: Resource,
+    tariff: Decimal,
+    percent: Decimal,
+    people: int,
+    pieces: list[tuple[datetime, int, bool, bool]],
+) -> None:
+    service = metered_service(resource, flat(str(tariff)), norms=(norm("4.745"),))
+    interruptions = tuple(
+        Interruption(service.code, start, start + timedelta(minutes=length), planned, dead_end)
+        for start, length, planned, dead_end in pieces
+    )
+    config = config_on(date(2025, 7, 1), {"quality_reduction_pct_per_hour": str(percent)})
+    acc = account(
+        service.code,
+        registrations=persons(people),
+        owners=1,
+        interruptions=interruptions,
+        meter_impossible=frozenset(Resource),
+    )
+    rating = rate(inputs(acc, [service], config=config))
+    charge = sum((line.amount for line in rating.lines if line.kind is LineKind.CHARGE), Decimal(0))
+    reductions = [line for line in rating.lines if line.kind is LineKind.QUALITY_REDUCTION]
+    assert len(reductions) <= 1
+    for line in reductions:
+        assert Decimal(0) < -line.amount <= charge
