@@ -38,8 +38,9 @@ test-sqlite: install
 		--cov=kvit.core --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 
 # Without a reachable server this run is skipped, except under CI=true where it fails.
+# The database in PG_URL need not exist: the check asks the server's "postgres" database.
 test-postgres: install
-	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$(PG_URL)" 2>/dev/null; then \
+	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$(dir $(PG_URL))postgres" 2>/dev/null; then \
 		DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_URL), and CI=true requires it." >&2; exit 1; \
