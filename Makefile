@@ -48,12 +48,9 @@ test-postgres: install
 		echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run (it is required when CI=true)."; \
 	fi
 
-## bench-seed: time `kvit seed` for BENCH_ACCOUNTS accounts on a fresh PostgreSQL database
+## bench-seed: time `kvit seed` for BENCH_ACCOUNTS accounts on a scratch PostgreSQL database
 bench-seed: install
-	psql "$(dir $(PG_URL))postgres" -qc "DROP DATABASE IF EXISTS kvit_bench" -c "CREATE DATABASE kvit_bench"
-	DATABASE_URL=$(dir $(PG_URL))kvit_bench $(BIN)/kvit migrate --noinput -v0
-	DATABASE_URL=$(dir $(PG_URL))kvit_bench /usr/bin/time -v $(BIN)/kvit seed --accounts $(BENCH_ACCOUNTS) 2>&1 \
-		| grep -E "Elapsed|Maximum resident|seeded|accounts" 
+	$(BIN)/python -m kvit.demo.bench --accounts $(BENCH_ACCOUNTS) --server $(patsubst %/,%,$(dir $(PG_URL)))
 
 clean:
 	rm -rf $(VENV) var
