@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kvit
 DEMO_ACCOUNTS ?= 500
 BENCH_ACCOUNTS ?= 1000000
 
-.PHONY: demo test install lint test-sqlite test-postgres bench-seed clean
+.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed clean
 
 $(BIN)/kvit: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kvit needs Python 3.11"'
@@ -47,6 +47,10 @@ test-postgres: install
 	else \
 		echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run (it is required when CI=true)."; \
 	fi
+
+## bench-engine: charge lines per second of the pure engine on one core (target ≥ 150,000)
+bench-engine: install
+	$(BIN)/python -m kvit.benchmarks.engine --accounts 20000
 
 ## bench-seed: time `kvit seed` for BENCH_ACCOUNTS accounts on a scratch PostgreSQL database
 bench-seed: install
