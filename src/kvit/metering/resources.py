@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kvit.core import codes
+
 
 class Resource(models.TextChoices):
     COLD_WATER = "cold_water", _("cold water")
@@ -22,8 +24,9 @@ class Zone(models.TextChoices):
     SEMIPEAK = "semipeak", _("semi-peak")
 
 
+# The engine owns the table (which zones a meter with 1, 2 or 3 zones has); the models
+# only add translatable labels to the same codes.
 ZONES_BY_COUNT: dict[int, tuple[str, ...]] = {
-    1: (Zone.TOTAL,),
-    2: (Zone.DAY, Zone.NIGHT),
-    3: (Zone.PEAK, Zone.SEMIPEAK, Zone.NIGHT),
+    count: tuple(Zone(zone.value) for zone in zones)
+    for count, zones in codes.ZONES_BY_COUNT.items()
 }
