@@ -125,6 +125,8 @@ class TestRounding:
         assert str(quantize(d("1234.5"), 0)) == "1235"
         assert str(quantize(d("-1234.5"), 0)) == "-1235"
         assert str(quantize(d("0.12345"), 4)) == "0.1235"
+        # beyond the cached quanta (0 … 9 places) the quantum is built on the spot
+        assert str(quantize(d("0.123456789015"), 11)) == "0.12345678902"
 
     @pytest.mark.parametrize("value", ["-0.001", "-0.00", "-0"])
     def test_a_zero_result_is_never_negative(self, value: str) -> None:

@@ -3,9 +3,11 @@ inputs, checked line by line (amounts and quantities as Decimal). No database.""
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from test_core_rating_builders import (
     ACCOUNT,
     JULY,
@@ -16,6 +18,7 @@ from test_core_rating_builders import (
     codes,
     d,
     flat,
+    inputs,
     meter,
     metered_service,
     norm,
@@ -29,8 +32,9 @@ from test_core_rating_builders import (
 
 from kvit.core.codes import LineKind, Method, ReadingKind, Resource, Rule, Unit, Zone
 from kvit.core.dating import DateRange
-from kvit.core.inputs import Meter, Reading
+from kvit.core.inputs import Meter, PeriodInputs, Reading
 from kvit.core.issues import Severity
+from kvit.core.rating import rate, rate_all
 
 JUNE_25 = date(2025, 6, 25)
 JULY_25 = date(2025, 7, 25)
@@ -354,3 +358,26 @@ def test_example_14_metered_split_by_a_reading_on_the_change_date() -> None:
         (d("3.000"), d("146.85")),
         (d("4.950"), d("257.90")),
     ]
+
+
+class TestRateAll:
+    """`rate_all`: a chunk rated with one book, the collector paused only for the loop."""
+
+    def chunk(self) -> list[PeriodInputs]:
+        service = area_service("maintenance", flat("32.15"))
+        return [inputs(account("maintenance", area=area), [service]) for area in ("54.30", "40.00")]
+
+    def test_gives_what_rate_gives_for_each_account_in_order(self) -> None:
+        batch = self.chunk()
+        assert rate_all(batch) == [rate(one) for one in batch]
+        assert [rating.total for rating in rate_all(batch)] == [d("1745.75"), d("1286.00")]
+
+    @pytest.mark.parametrize("enabled", [True, False])
+    def test_leaves_the_collector_as_it_found_it(self, enabled: bool) -> None:
+        was = gc.isenabled()
+        (gc.enable if enabled else gc.disable)()
+        try:
+            rate_all(self.chunk())
+            assert gc.isenabled() is enabled
+        finally:
+            (gc.enable if was else gc.disable)()

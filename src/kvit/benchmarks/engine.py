@@ -39,7 +39,7 @@ from kvit.core.inputs import (
 )
 from kvit.core.issues import Severity
 from kvit.core.periods import Period
-from kvit.core.rating import rate
+from kvit.core.rating import rate_all
 from kvit.core.tariffs import TariffBook
 
 PERIOD = Period(2025, 7)
@@ -180,11 +180,8 @@ class Result:
 
 
 def run(batch: Sequence[PeriodInputs]) -> Result:
-    book = TariffBook()
-    ratings = []
     started = time.perf_counter()
-    for inputs in batch:
-        ratings.append(rate(inputs, book))
+    ratings = rate_all(batch, TariffBook())
     seconds = time.perf_counter() - started
     codes: Counter[str] = Counter()
     error_accounts = 0

@@ -216,7 +216,6 @@ def measure(
     caller estimates it (2.4).
     """
     capacity = meter.capacity
-    limit = times(config.rollover_max_fraction, capacity)
     last_usable = None if stop is None else stop.last_usable
     issues: list[Issue] = []
 
@@ -247,6 +246,7 @@ def measure(
             continue
         if previous is not None and value < previous.value:
             candidate = capacity - previous.value + value
+            limit = times(config.rollover_max_fraction, capacity)
             if candidate > limit:
                 if inside:
                     issue(

@@ -16,12 +16,13 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
 
-from kvit.core.codes import LineKind, Resource, Unit, Zone
+from kvit.core.codes import PREMISE_METER_KINDS, LineKind, Resource, Unit, Zone
 from kvit.core.consumption import Cutoffs, registers
 from kvit.core.dating import DateRange
 from kvit.core.inputs import (
     Account,
     ConnectedService,
+    Meter,
     PeriodInputs,
     Reading,
     Service,
@@ -120,7 +121,9 @@ class Run:
 
     __slots__ = (
         "_cutoffs",
+        "_meters",
         "_person_runs",
+        "_previous_cutoffs",
         "_registers",
         "account",
         "active",
@@ -152,6 +155,8 @@ class Run:
         self._person_runs: tuple[PersonRun, ...] | None = None
         self._registers: dict[tuple[str, Zone], list[Reading]] | None = None
         self._cutoffs: Cutoffs | None = None
+        self._previous_cutoffs: Cutoffs | None = None
+        self._meters: dict[Resource, list[Meter]] | None = None
 
     # --- what rules report -------------------------------------------------------------
 
@@ -236,6 +241,23 @@ class Run:
         if self._cutoffs is None:
             self._cutoffs = Cutoffs.of(self.period, self.config.reading_cutoff_day)
         return self._cutoffs
+
+    def previous_cutoffs(self) -> Cutoffs:
+        if self._previous_cutoffs is None:
+            self._previous_cutoffs = Cutoffs.of(
+                self.period.previous(), self.config.reading_cutoff_day
+            )
+        return self._previous_cutoffs
+
+    def premise_meters(self, resource: Resource | None) -> list[Meter]:
+        """The premise's own meters of `resource` (not house or common meters), in input
+        order."""
+        if self._meters is None:
+            self._meters = {}
+            for meter in self.inputs.meters:
+                if meter.kind in PREMISE_METER_KINDS:
+                    self._meters.setdefault(meter.resource, []).append(meter)
+        return self._meters.get(resource, []) if resource is not None else []
 
     def registers(self) -> dict[tuple[str, Zone], list[Reading]]:
         if self._registers is None:

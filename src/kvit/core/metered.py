@@ -30,10 +30,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from kvit.core.codes import PREMISE_METER_KINDS, LineKind, NormKind, Rule, Zone
+from kvit.core.codes import LineKind, NormKind, Rule, Zone
 from kvit.core.consumption import (
     METER_VERIFICATION_EXPIRED,
-    Cutoffs,
     cut_at,
     measure,
     split_by_days,
@@ -121,11 +120,10 @@ def metered(run: Run, job: Job) -> None:
         summed(run, job)
         return
     served: list[tuple[Meter, DateRange]] = []
-    for meter in run.inputs.meters:
-        if meter.resource is service.resource and meter.kind in PREMISE_METER_KINDS:
-            days_served = clip(job.span, meter.installed_on, meter.removed_on)
-            if days_served is not None:
-                served.append((meter, days_served))
+    for meter in run.premise_meters(service.resource):
+        days_served = clip(job.span, meter.installed_on, meter.removed_on)
+        if days_served is not None:
+            served.append((meter, days_served))
     if not served:
         no_meter(run, job)
         return
@@ -202,7 +200,7 @@ def _assess(run: Run, job: Job, served: Sequence[tuple[Meter, DateRange]]) -> _F
     config = run.config
     period = run.period
     chains = run.registers()
-    previous = Cutoffs.of(period.previous(), config.reading_cutoff_day)
+    previous = run.previous_cutoffs()
     found = _Found()
     complete = True
     for meter, days_served in served:
@@ -270,11 +268,8 @@ def _gap(run: Run, job: Job, gap: DateRange, found: _Found) -> None:
     before a first meter, like a service without a meter (2.5)."""
     removed = [
         meter
-        for meter in run.inputs.meters
-        if meter.resource is job.service.resource
-        and meter.kind in PREMISE_METER_KINDS
-        and meter.removed_on is not None
-        and job.span.start <= meter.removed_on <= gap.start
+        for meter in run.premise_meters(job.service.resource)
+        if meter.removed_on is not None and job.span.start <= meter.removed_on <= gap.start
     ]
     if not removed:
         found.no_meter.append(gap)
@@ -321,6 +316,11 @@ def _price(
     pieces: Sequence[tuple[DateRange, TariffVersion | None]],
     portions: Sequence[Portion],
 ) -> None:
+    if len(pieces) == 1:  # one tariff version over the job's days: nothing to cut
+        span, version = pieces[0]
+        whole = [Part(p.kind, p.source, p.volume) for p in portions]
+        _price_segment(run, job, span, version, whole)
+        return
     places = run.places(job.service.unit)
     parts: list[list[Part]] = [[] for _ in pieces]
     for portion in portions:
@@ -470,6 +470,11 @@ def _tiers(
 
 
 def _explanation(rule: Rule, job: Job, parts: list[Part], values: dict[str, Value]) -> Explanation:
+    if len(parts) == 1:
+        part = parts[0]
+        if part.whole is None and isinstance(part.source, RegisterVolume):
+            # the common case, one register's reading difference: skip the general walk
+            return Explanation(rule, job.service.name, values, (part.source,))
     if any(part.whole is not None for part in parts):
         values["volume"] = sum(
             (part.volume if part.whole is None else part.whole for part in parts), ZERO

@@ -75,6 +75,9 @@ def _parse(text: str) -> Decimal:
     )
 
 
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(10))  # 1, 0.1 … 1E-9
+
+
 def quantize(value: Decimal, places: int) -> Decimal:
     """`value` rounded to `places` decimals, half away from zero (spec 4.1).
 
@@ -84,8 +87,9 @@ def quantize(value: Decimal, places: int) -> Decimal:
     exact = _exact(value, "value")
     if places < 0:
         raise ValueError(f"places must be 0 or more, got {places}")
-    rounded = exact.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
-    return rounded.copy_abs() if rounded.is_zero() else rounded
+    quantum = _QUANTA[places] if places < len(_QUANTA) else Decimal(1).scaleb(-places)
+    rounded = exact.quantize(quantum, context=_CONTEXT)
+    return rounded if rounded else rounded.copy_abs()
 
 
 def round2(value: Decimal) -> Decimal:

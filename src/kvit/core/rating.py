@@ -25,7 +25,8 @@ code, then connection date; sewerage-like services after the volumes they add up
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from kvit.core.adjustments import adjust
@@ -50,7 +51,7 @@ from kvit.core.money import prorate, quantize, round2
 from kvit.core.norms import norm_per_area, norm_per_person
 from kvit.core.tariffs import TariffBook, times
 
-__all__ = ["ChargeLine", "Issue", "Rating", "rate"]
+__all__ = ["ChargeLine", "Issue", "Rating", "rate", "rate_all"]
 
 
 def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
@@ -67,6 +68,25 @@ def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
     jobs = [job for connected in _ordered(inputs) if (job := _bill(run, connected))]
     adjust(run, jobs)
     return Rating(tuple(run.lines), tuple(run.issues), tuple(run.carried), tuple(run.reported))
+
+
+def rate_all(batch: Iterable[PeriodInputs], book: TariffBook | None = None) -> list[Rating]:
+    """`rate` for every account of a chunk with one `TariffBook`, in order.
+
+    The cyclic garbage collector is paused for the loop. The engine makes no reference
+    cycles, so it reclaims nothing here; but a chunk allocates hundreds of thousands of small
+    objects, and every 700 of them would start a collection that walks what the process
+    already holds (the loaded inputs, the lines so far): a third of the time at 20,000
+    accounts, growing with the chunk. Reference counting still frees everything at once.
+    """
+    shared = book or TariffBook()
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return [rate(inputs, shared) for inputs in batch]
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _ordered(inputs: PeriodInputs) -> list[ConnectedService]:
