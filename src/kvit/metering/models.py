@@ -130,16 +130,7 @@ class Meter(models.Model):
 
     @property
     def next_verification_due(self) -> date | None:
-        if self.verified_on is None:
-            return None
-        try:
-            return self.verified_on.replace(
-                year=self.verified_on.year + self.verification_interval_years
-            )
-        except ValueError:  # 29 February
-            return self.verified_on.replace(
-                year=self.verified_on.year + self.verification_interval_years, day=28
-            )
+        return verification_due(self.verified_on, self.verification_interval_years)
 
     def clean(self) -> None:
         errors: dict[str, Any] = foreign_tenant_errors(
@@ -274,3 +265,13 @@ class Reading(models.Model):
             errors["reason"] = _("A rejected reading needs a reason.")
         if errors:
             raise ValidationError(errors)
+
+
+def verification_due(verified_on: date | None, interval_years: int) -> date | None:
+    """The day a verification done on `verified_on` runs out (29 February → 28th)."""
+    if verified_on is None:
+        return None
+    try:
+        return verified_on.replace(year=verified_on.year + interval_years)
+    except ValueError:  # 29 February
+        return verified_on.replace(year=verified_on.year + interval_years, day=28)

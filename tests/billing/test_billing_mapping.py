@@ -1,0 +1,122 @@
+"""ORM rows → engine inputs: what a chunk's fetch builds, and in how many queries."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from kvit.billing.mapping import QUERIES_PER_CHUNK, Catalogue, config_of, fetch
+from kvit.core.codes import Resource, Zone
+from kvit.core.periods import Period
+from kvit.core.rating import rate
+
+pytestmark = pytest.mark.django_db
+JULY = Period(2025, 7)
+
+
+def water_account(make: Any, tenant: Any = None, **account: Any) -> Any:
+    """An account with metered cold water, its meter read on 20 June and 20 July."""
+    from kvit.tariffs.models import Service
+
+    tenant = tenant or make.tenant()
+    premise = make.premise(make.building(tenant), rooms=2)
+    acc = make.account(premise, **account)
+    water = Service.objects.filter(tenant=tenant, code="cold_water").first()
+    if water is None:
+        water = make.service(tenant, code="cold_water")
+        make.tariff(water, value=Decimal("45.120000"))
+    make.account_service(acc, water)
+    meter = make.meter(premise, serial_number="CW-1")
+    make.reading(meter, taken_on=date(2025, 6, 20), value=Decimal("100.250"))
+    make.reading(meter, taken_on=date(2025, 7, 20), value=Decimal("107.500"))
+    return acc
+
+
+def test_a_metered_account_is_rated_from_its_rows(make: Any) -> None:
+    acc = water_account(make)
+    chunk = fetch(Catalogue.load(acc.tenant_id, JULY), [acc.pk])
+    (inputs,) = chunk.inputs
+    assert inputs.account.number == acc.number
+    assert inputs.account.area == Decimal("54.30")
+    assert inputs.account.rooms == 2
+    assert [m.serial for m in inputs.meters] == ["CW-1"]
+    assert inputs.meters[0].resource is Resource.COLD_WATER
+    assert [(r.zone, r.value) for r in inputs.readings] == [
+        (Zone.TOTAL, Decimal("100.250")),
+        (Zone.TOTAL, Decimal("107.500")),
+    ]
+    assert chunk.account_ids == {acc.number: acc.pk}
+    (line,) = rate(inputs).lines
+    assert line.quantity == Decimal("7.250")
+    assert line.amount == Decimal("327.12")  # 7.250 × 45.12 = 327.12
+    assert line.provider == str(acc.services.get().provider_id)
+
+
+def test_people_shares_owners_and_benefits_come_across(make: Any) -> None:
+    acc = water_account(make, share_numerator=1, share_denominator=2)
+    make.ownership(acc.premise)
+    make.ownership(acc.premise, effective_to=date(2025, 7, 10))
+    make.ownership(acc.premise, effective_to=date(2025, 6, 1))  # ended before July
+    first = make.registration(acc)
+    make.registration(acc, effective_from=date(2025, 7, 15))
+    make.registration(acc, effective_from=date(2025, 8, 1))  # after July
+    category = make.benefit_category(acc.tenant, rate=Decimal("0.5"))
+    category.services.set([acc.services.get().service])
+    make.benefit(acc, person=first.person, category=category)
+    (inputs,) = fetch(Catalogue.load(acc.tenant_id, JULY), [acc.pk]).inputs
+    account = inputs.account
+    assert account.share == Fraction(1, 2)
+    assert account.owners == 2
+    assert [r.effective_from for r in account.registrations] == [
+        date(2020, 1, 1),
+        date(2025, 7, 15),
+    ]
+    (grant,) = account.benefits
+    assert (grant.person, grant.rate, grant.services) == (
+        str(first.person_id),
+        Decimal("0.5000"),
+        ("cold_water",),
+    )
+
+
+def test_rejected_and_too_old_readings_stay_out(make: Any) -> None:
+    acc = water_account(make)
+    meter = acc.premise.meters.get()
+    make.reading(
+        meter, taken_on=date(2025, 7, 22), value=Decimal("1.000"), status="rejected", reason="x"
+    )
+    make.reading(meter, taken_on=date(2020, 1, 25), value=Decimal("1.000"))  # years back
+    make.reading(meter, taken_on=date(2025, 8, 1), value=Decimal("120.000"))  # after July
+    (inputs,) = fetch(Catalogue.load(acc.tenant_id, JULY), [acc.pk]).inputs
+    assert [r.taken_on for r in inputs.readings] == [date(2025, 6, 20), date(2025, 7, 20)]
+
+
+def test_another_tenants_accounts_are_not_fetched(make: Any) -> None:
+    mine, theirs = water_account(make), water_account(make)
+    chunk = fetch(Catalogue.load(mine.tenant_id, JULY), [mine.pk, theirs.pk])
+    assert [i.account.number for i in chunk.inputs] == [mine.number]
+
+
+def test_the_query_count_does_not_grow_with_the_chunk(
+    make: Any, django_assert_num_queries: Any
+) -> None:
+    tenant = make.tenant()
+    accounts = [water_account(make, tenant) for _ in range(4)]
+    catalogue = Catalogue.load(tenant.pk, JULY)
+    with django_assert_num_queries(QUERIES_PER_CHUNK):
+        assert len(fetch(catalogue, [accounts[0].pk]).inputs) == 1
+    with django_assert_num_queries(QUERIES_PER_CHUNK):
+        assert len(fetch(catalogue, [a.pk for a in accounts]).inputs) == 4
+
+
+def test_the_configuration_takes_the_tenants_overrides_in_force(make: Any) -> None:
+    tenant = make.tenant()
+    make.parameter(tenant, name="due_day", value="12", effective_to=date(2025, 7, 1))
+    make.parameter(tenant, name="due_day", value="20", effective_from=date(2025, 7, 1))
+    assert config_of(tenant.pk, JULY).due_day == 20
+    assert config_of(tenant.pk, Period(2025, 6)).due_day == 12
+    assert config_of(make.tenant().pk, JULY).due_day == 10  # the spec's default
