@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from kvit.core import allocation, penalties
 from kvit.core.explain import render
-from kvit.core.issues import Issue, Value
-from kvit.core.lines import ChargeLine, RegisterVolume
+from kvit.core.issues import Issue
+from kvit.core.lines import ChargeLine
+from kvit.core.records import explanation_data, issue_data
 from kvit.core.statements import ReconciliationAct, TurnoverRow
 from kvit.scenarios.files import FileOutcome
 from kvit.scenarios.runner import (
@@ -221,53 +220,13 @@ def line_json(line: ChargeLine, currency: str = "RUB") -> dict[str, Any]:
         "unit": line.unit.value,
         "tariff": str(line.tariff),
         "amount": str(line.amount),
-        "explanation": {
-            "rule": explanation.rule.value,
-            "service_name": explanation.service_name,
-            "values": {key: _value(value) for key, value in explanation.values.items()},
-            "sources": [_source_json(source) for source in explanation.sources],
-            "average_periods": [str(period) for period in explanation.average_periods],
-            "corrects": None if explanation.corrects is None else str(explanation.corrects),
-            "reason": explanation.reason,
-        },
+        "explanation": explanation_data(explanation),
         "text": {language: render(line, language, currency) for language in LANGUAGES},
     }
 
 
-def _source_json(source: RegisterVolume) -> dict[str, Any]:
-    def reading(day: date, value: Decimal) -> dict[str, str]:
-        return {"date": day.isoformat(), "value": str(value)}
-
-    return {
-        "meter": source.meter,
-        "zone": source.zone.value,
-        "start": reading(source.start.taken_on, source.start.value),
-        "end": reading(source.end.taken_on, source.end.value),
-        "rollovers": source.rollovers,
-        "capacity": str(source.capacity),
-        "ratio": str(source.ratio),
-        "volume": str(source.volume),
-    }
-
-
 def issue_json(issue: Issue) -> dict[str, Any]:
-    return {
-        "code": issue.code,
-        "severity": issue.severity.value,
-        "account": issue.account,
-        "meter": issue.meter,
-        "service": issue.service,
-        "values": {key: _value(value) for key, value in issue.values.items()},
-        "message": {language: issue.message(language) for language in LANGUAGES},
-    }
-
-
-def _value(value: Value) -> str | int | None:
-    if value is None or isinstance(value, int | str):
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    return issue_data(issue, LANGUAGES)
 
 
 def _mismatch_json(mismatch: Mismatch) -> dict[str, Any]:
