@@ -22,6 +22,7 @@ from test_core_estimates_builders import (
 )
 from test_core_rating_builders import (
     account,
+    connect,
     d,
     flat,
     inputs,
@@ -158,6 +159,38 @@ def test_fewer_than_three_actual_months_go_straight_to_the_norm() -> None:
     assert render(line).endswith(
         "(показания не переданы; по нормативу: фактические показания есть только за 2 мес., "
         "для среднего нужно не меньше 3)"
+    )
+
+
+def test_a_previous_tenants_readings_do_not_make_the_new_tenants_average() -> None:
+    # the meter's readings go back to December 2024 (an average of 12.500 for the tenant
+    # before); the new account opens on 1 March: March's window is partial, so only April 13,
+    # May 14 and June 15 are its actual months → 42 / 3 = 14.000
+    def july(opened_on: date, connected_on: date = date(2020, 1, 1)) -> Rating:
+        acc = account(
+            "cold_water",
+            registrations=persons(2),
+            opened_on=opened_on,
+            services=connect("cold_water", start=connected_on),
+        )
+        return rated(HISTORY, acc=acc)
+
+    (line,) = july(date(2025, 3, 1)).lines
+    assert (line.explanation.rule, line.quantity, line.amount) == (
+        Rule.AVERAGE,
+        d("14.000"),
+        d("700.00"),
+    )
+    assert line.explanation.average_periods == periods("2025-04", "2025-05", "2025-06")
+    # the same when an old account connects the service on 1 March
+    (connected,) = july(date(2020, 1, 1), date(2025, 3, 1)).lines
+    assert connected.explanation.average_periods == line.explanation.average_periods
+    # opened on 1 April: May and June only, fewer than 3 → the norm, not the old average
+    (norm_line,) = july(date(2025, 4, 1)).lines
+    assert norm_line.explanation.rule is Rule.NORM_PER_PERSON
+    assert (norm_line.explanation.values["fallback"], norm_line.explanation.values["months"]) == (
+        "history",
+        2,
     )
 
 
@@ -431,6 +464,35 @@ def test_the_second_refusal_of_access_raises_the_norm_by_half_from_the_next_peri
     assert len(october(date(2025, 8, 10), date(2025, 10, 3)).lines) == 1
     assert len(october(date(2025, 8, 10)).lines) == 1
     assert len(october(date(2025, 8, 1), date(2025, 8, 2), resource=Resource.GAS).lines) == 1
+
+
+def test_the_refused_access_coefficient_on_a_tiered_norm() -> None:
+    tiered_cold = metered_service(
+        Resource.COLD_WATER, tiered(("6", "40"), (None, "80")), norms=(norm("5"),)
+    )
+    refusals = (
+        AccessRefusal(Resource.COLD_WATER, date(2025, 8, 10)),
+        AccessRefusal(Resource.COLD_WATER, date(2025, 9, 5)),
+    )
+    acc = account("cold_water", registrations=persons(2), access_refusals=refusals)
+    rating = rated(
+        HISTORY, period=OCTOBER, meters=[FAILED_JULY_1], acc=acc, services=(tiered_cold,)
+    )
+    first, _, surcharge = rating.lines
+    # the norm 10.000 m³: 6 × 40 + 4 × 80 = 560.00; ×1.5: round2(560 × 0.5) = 280.00
+    assert [(line.explanation.rule, line.amount) for line in rating.lines] == [
+        (Rule.TIER, d("240.00")),
+        (Rule.TIER, d("320.00")),
+        (Rule.NORM_COEFFICIENT, d("280.00")),
+    ]
+    assert (first.explanation.reason, surcharge.explanation.reason) == (
+        "meter_failed",
+        "refused_access",
+    )
+    assert render(surcharge, "en") == (
+        "Cold water, increasing coefficient: (6.000 m³ × 40.00 RUB + 4.000 m³ × 80.00 RUB) × "
+        "(1.5 − 1) = 280.00 RUB (access to check the meter was refused twice)"
+    )
 
 
 def test_the_coefficient_after_a_failure_is_configurable() -> None:

@@ -225,6 +225,30 @@ def test_tiers() -> None:
     assert third[1].startswith("Electricity, tier 3 (above 6,000 kWh): 500.000 of 6,500.000")
 
 
+def test_the_coefficient_over_tiers() -> None:
+    social = metered_service(
+        Resource.ELECTRICITY,
+        tiered(("200", "450"), (None, "1350")),
+        norms=(norm("110"),),
+        method=Method.TIERED,
+        increase_coefficient_applies=True,
+        name="Электроэнергия",
+    )
+    rating = rated(account("electricity", registrations=persons(3)), [social])
+    assert sentences(rating)[2] == (
+        f"Электроэнергия, повышающий коэффициент: (200,000 кВт·ч × 450,00 ₽ + 130,000 кВт·ч × "
+        f"1{NBSP}350,00 ₽) × (1,5 − 1) = 132{NBSP}750,00 ₽",
+        "Electricity, increasing coefficient: (200.000 kWh × 450.00 RUB + 130.000 kWh × "
+        "1,350.00 RUB) × (1.5 − 1) = 132,750.00 RUB",
+    )
+    within = rated(account("electricity", registrations=persons(1)), [social])
+    assert sentences(within)[1] == (
+        "Электроэнергия, повышающий коэффициент: 110,000 кВт·ч × 450,00 ₽ × (1,5 − 1) = "
+        f"24{NBSP}750,00 ₽",
+        "Electricity, increasing coefficient: 110.000 kWh × 450.00 RUB × (1.5 − 1) = 24,750.00 RUB",
+    )
+
+
 def test_norms_and_the_coefficient() -> None:
     cold = metered_service(
         Resource.COLD_WATER,

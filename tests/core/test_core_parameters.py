@@ -29,9 +29,12 @@ SPEC_DEFAULTS = {
     "negative_odn_mode": "carry_forward",
     "absence_min_full_days": 6,
     "quality_reduction_pct_per_hour": Decimal("0.15"),
+    "excess_mode": "total",  # 2.15 [UNCERTAIN]: or per_event
     "shift_due_date_to_business_day": False,
     "penalty_grace_days": 30,
     "penalty_switch_day": 90,
+    "penalty_uz_daily_rate": Decimal("0.004"),  # 3.3 contract_uz, [UNCERTAIN]
+    "penalty_uz_total_cap_share": Decimal("0.5"),
     "payment_day_counts_old_balance": True,
     "allocate_time_barred": False,
     "volume_scale_m3_kwh": 3,

@@ -350,6 +350,40 @@ class TestContractUz:
     def test_limit_is_rounded_down(self) -> None:
         assert self.uz("0.03", date(2026, 1, 1)).total == d("0.01")  # not 0.02 (0.015 ↑)
 
+    def test_the_defaults_are_the_parameters(self) -> None:
+        default = rules(Preset.CONTRACT_UZ).scheme
+        assert (default.fixed_rate, default.total_cap_share) == (d("0.004"), d("0.5"))
+        assert default == scheme(Preset.CONTRACT_UZ)
+
+    def test_rate_and_limit_come_from_the_parameters(self) -> None:
+        custom = rules(
+            Preset.CONTRACT_UZ, penalty_uz_daily_rate="0.001", penalty_uz_total_cap_share="0.1"
+        )
+        assert (custom.scheme.fixed_rate, custom.scheme.total_cap_share) == (d("0.001"), d("0.1"))
+        ob = obligation("2025-01", "1000.00", due_on=date(2025, 2, 10))
+        # 1 000 × 0.1 % = 1 a day: 10 days → 10.00; 200 days would be 200, the limit is 100
+        assert penalty(ob, [], date(2025, 2, 20), custom).total == d("10.00")
+        limited = penalty(ob, [], date(2025, 8, 29), custom)
+        assert limited.total == d("100.00")
+        assert limited.rows[-1].explanation.limit == d("100.00")
+        # the housing schemes ignore them
+        housing = rules(penalty_uz_daily_rate="0.001", penalty_uz_total_cap_share="0.1")
+        assert (housing.scheme.fixed_rate, housing.scheme.total_cap_share) == (None, None)
+
+    @pytest.mark.parametrize(
+        ("name", "text", "message"),
+        [
+            ("penalty_uz_daily_rate", "-0.001", "below the minimum 0"),
+            ("penalty_uz_daily_rate", "1.5", "above the maximum 1"),
+            ("penalty_uz_total_cap_share", "-0.5", "below the minimum 0"),
+        ],
+    )
+    def test_bad_parameter_text_names_the_parameter(
+        self, name: str, text: str, message: str
+    ) -> None:
+        with pytest.raises(ValueError, match=f"{name}: .*{message}"):
+            rules(Preset.CONTRACT_UZ, **{name: text})
+
 
 # --- rates ---------------------------------------------------------------------------------
 

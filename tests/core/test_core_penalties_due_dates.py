@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kvit.core.config import config_on
 from kvit.core.due_dates import (
     LEGAL_DUE_DAY_FROM,
     DueDayRule,
@@ -104,6 +105,16 @@ class TestBusinessDays:
 
     def test_weekend_moves_to_monday(self) -> None:
         assert due_date(Period(2025, 4), DueDayRule(), True) == date(2025, 5, 12)
+
+    def test_the_configuration_flag_reaches_the_due_date(self) -> None:
+        # the stored text → Config → due_date, as the scenario loader calls it (the loader's
+        # own test covers an obligation without a due date end to end)
+        for text, expected in (("false", date(2025, 5, 10)), ("true", date(2025, 5, 12))):
+            config = config_on(Period(2025, 4).first_day, {"shift_due_date_to_business_day": text})
+            rule = DueDayRule(((date.min, config.due_day),))
+            shift = config.shift_due_date_to_business_day
+            assert due_date(Period(2025, 4), rule, shift) == expected
+        assert config_on(date(2025, 4, 1)).shift_due_date_to_business_day is False
 
     def test_holidays_and_weekend(self) -> None:
         rule = DueDayRule(building_override=12)

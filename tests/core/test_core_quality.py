@@ -1,6 +1,6 @@
 """kvit.core quality reductions for interruptions (2.15): allowed totals per resource, the
-dead-end accident and the planned shutdown, the cap at the period's charge, with
-hand-computed numbers. No database."""
+dead-end accident and the planned shutdown, the cap at the period's charge, `excess_mode`
+total and per event, with hand-computed numbers. No database."""
 
 from __future__ import annotations
 
@@ -100,14 +100,68 @@ def test_only_the_part_inside_the_period_counts() -> None:
     assert interrupted(COLD, before).lines == interrupted(COLD).lines
 
 
-def test_an_accident_on_a_dead_end_main_is_excused_for_24_hours() -> None:
-    assert (
-        reductions(interrupted(COLD, out("cold_water", at(2), at(3, 6), accident_dead_end=True)))
-        == []
-    )
-    # 40 h − 24 h excused = 16 h; 16 − 8 = 8; 696.80 × 0.012 = 8.3616
+PER_EVENT = config_on(date(2025, 7, 1), {"excess_mode": "per_event"})
+
+
+def test_an_accident_on_a_dead_end_main_counts_towards_the_total_by_default() -> None:
+    # excess_mode = total (2.15): Σ of all hours − 8; 30 h − 8 = 22; 696.80 × 0.033 = 22.9944
+    accident = out("cold_water", at(2), at(3, 6), accident_dead_end=True)
+    assert reductions(interrupted(COLD, accident)) == ["-22.99"]
+
+
+def test_per_event_an_accident_on_a_dead_end_main_is_allowed_24_hours() -> None:
+    accident = out("cold_water", at(2), at(3, 0), accident_dead_end=True)
+    assert reductions(interrupted(COLD, accident, config=PER_EVENT)) == []  # 22 h, excused
+    # 40 h: the first 24 h excused, the 16 h beyond the single-event limit are excess on
+    # their own; 696.80 × 0.15 % × 16 = 16.7232
     long = out("cold_water", at(2), at(3, 16), accident_dead_end=True)
-    assert reductions(interrupted(COLD, long)) == ["-8.36"]
+    assert reductions(interrupted(COLD, long, config=PER_EVENT)) == ["-16.72"]
+
+
+def test_per_event_hours_beyond_4_at_a_time_are_excess_on_their_own() -> None:
+    def both(*pieces: Interruption) -> tuple[list[str], list[str]]:
+        return (
+            reductions(interrupted(COLD, *pieces)),
+            reductions(interrupted(COLD, *pieces, config=PER_EVENT)),
+        )
+
+    # one 6 h interruption: within the month's 8 h, but 2 h beyond 4 h at a time
+    assert both(out("cold_water", at(3, 8), at(3, 14))) == ([], ["-2.09"])
+    # 10 h at once: total 10 − 8 = 2 h; per event 6 h beyond + max(0, 4 − 8) = 6 h
+    assert both(out("cold_water", at(3), at(3, 10))) == (["-2.09"], ["-6.27"])
+    # 6 h + 6 h: total 12 − 8 = 4; per event 2 + 2 beyond, 4 + 4 within the 8 h: also 4
+    two = (out("cold_water", at(3), at(3, 6)), out("cold_water", at(20), at(20, 6)))
+    assert both(*two) == (["-4.18"], ["-4.18"])
+    # 3 h × 4: no event beyond its limit, the 12 h against the total: 4 h either way
+    four = tuple(out("cold_water", at(day), at(day, 3)) for day in (3, 10, 17, 24))
+    assert both(*four) == (["-4.18"], ["-4.18"])
+
+
+def test_per_event_the_limit_runs_from_the_start_of_the_interruption() -> None:
+    # from 30 June 22:00 to 1 July 06:00: 6 h in July, of them 4 h past 02:00, when the
+    # 4 h at a time ran out; 696.80 × 0.15 % × 4 = 4.1808
+    across = out("cold_water", datetime(2025, 6, 30, 22), at(1, 6))
+    assert reductions(interrupted(COLD, across)) == []
+    assert reductions(interrupted(COLD, across, config=PER_EVENT)) == ["-4.18"]
+
+
+def test_per_event_a_planned_shutdown_overrun_is_an_interruption() -> None:
+    # 14 days excused, then 10 h: total 10 − 8 = 2 h; per event 6 h beyond 4 h at a time;
+    # hot water 10.500 × 245.67 = 2579.54: × 0.003 = 7.73862, × 0.009 = 23.21586
+    overrun = out("hot_water", at(1), at(15, 10), planned_shutdown=True)
+    assert reductions(interrupted(HOT, overrun)) == ["-7.74"]
+    assert reductions(interrupted(HOT, overrun, config=PER_EVENT)) == ["-23.22"]
+
+
+def test_per_event_without_a_single_event_limit_is_the_total() -> None:
+    # electricity has no single-event limit in the spec: 30 h − 24 h = 6 h either way
+    outage = out("electricity", at(3), at(4, 6))
+    assert reductions(interrupted(ELECTRICITY, outage)) == reductions(
+        interrupted(ELECTRICITY, outage, config=PER_EVENT)
+    )
+    line = interrupted(ELECTRICITY, outage, config=PER_EVENT).lines[-1]
+    assert line.explanation.values["beyond_minutes"] == 0
+    assert "event_limit" not in line.explanation.values
 
 
 def test_the_planned_hot_water_shutdown_is_excused_for_14_days() -> None:
@@ -227,6 +281,45 @@ def test_quality_sentences() -> None:
         "12 h over × 0.15 % × 696.80 RUB = -12.54 RUB"
     )
     capped = interrupted(ELECTRICITY, out("electricity", at(1), datetime(2025, 8, 1)), people=1)
+    assert render(capped.lines[-1], "en").endswith(
+        "720 h over × 0.15 % × 450.10 RUB = -450.10 RUB (at most the period's charge)"
+    )
+
+
+def test_per_event_sentences() -> None:
+    pieces = (
+        out("cold_water", at(3), at(3, 10)),
+        out("cold_water", at(10), at(11, 6), accident_dead_end=True),
+    )
+    line = interrupted(COLD, *pieces, config=PER_EVENT).lines[-1]
+    # 10 h: 4 h within, 6 h beyond; the accident 30 h: 24 h excused, 6 h beyond
+    assert line.explanation.values == {
+        "interruptions": 2,
+        "minutes": 16 * 60,
+        "allowed": 8,
+        "excess_hours": 12,
+        "percent": d("0.15"),
+        "charge": d("696.80"),
+        "excess_mode": "per_event",
+        "beyond_minutes": 12 * 60,
+        "event_limit": 4,
+        "dead_end": 1,
+    }
+    assert render(line, "ru") == (
+        "Холодная вода, снижение платы за перерывы: перерывы 16 ч 00 мин при допустимых 8 ч "
+        "в месяц, из них 12 ч 00 мин сверх допустимого подряд → превышение 12 ч × 0,15 % × "
+        "696,80 ₽ = −12,54 ₽ (не более 4 ч подряд; авария на тупиковой магистрали: первые "
+        "24 ч не учитываются)"
+    )
+    assert render(line, "en") == (
+        "Cold water, reduction for interruptions: interruptions 16 h 00 min, 8 h a month "
+        "allowed, 12 h 00 min of them beyond the limit at a time → 12 h over × 0.15 % × "
+        "696.80 RUB = -12.54 RUB (at most 4 h at a time; an accident on a dead-end main: its "
+        "first 24 h not counted)"
+    )
+    capped = interrupted(
+        ELECTRICITY, out("electricity", at(1), datetime(2025, 8, 1)), people=1, config=PER_EVENT
+    )
     assert render(capped.lines[-1], "en").endswith(
         "720 h over × 0.15 % × 450.10 RUB = -450.10 RUB (at most the period's charge)"
     )

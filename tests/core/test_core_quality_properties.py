@@ -1,5 +1,6 @@
 """kvit.core quality reductions (2.15), properties (Hypothesis): a reduction is never
-positive and never exceeds the period's charge for the service. No database."""
+positive and never exceeds the period's charge for the service; without dead-end accidents,
+`excess_mode = per_event` never reduces less than `total`. No database."""
 
 from __future__ import annotations
 
@@ -56,3 +57,39 @@ def test_a_reduction_never_exceeds_the_period_charge(
     assert len(reductions) <= 1
     for line in reductions:
         assert Decimal(0) < -line.amount <= charge
+
+
+@given(
+    resource=st.sampled_from([Resource.COLD_WATER, Resource.HOT_WATER, Resource.ELECTRICITY]),
+    pieces=st.lists(
+        st.tuples(STARTS, st.integers(0, 40 * 24 * 60), st.booleans()),
+        max_size=5,
+    ),
+)
+def test_per_event_never_reduces_less_than_the_total_without_dead_end_accidents(
+    resource: Resource, pieces: list[tuple[datetime, int, bool]]
+) -> None:
+    service = metered_service(resource, flat("48.95"), norms=(norm("4.745"),))
+    interruptions = tuple(
+        Interruption(service.code, start, start + timedelta(minutes=length), planned)
+        for start, length, planned in pieces
+    )
+    acc = account(
+        service.code,
+        registrations=persons(3),
+        interruptions=interruptions,
+        meter_impossible=frozenset(Resource),
+    )
+
+    def reduction(mode: str) -> Decimal:
+        config = config_on(date(2025, 7, 1), {"excess_mode": mode})
+        rating = rate(inputs(acc, [service], config=config))
+        return -sum(
+            (line.amount for line in rating.lines if line.kind is LineKind.QUALITY_REDUCTION),
+            Decimal(0),
+        )
+
+    total, per_event = reduction("total"), reduction("per_event")
+    assert total <= per_event
+    if resource is Resource.ELECTRICITY:  # no single-event limit
+        assert total == per_event

@@ -50,10 +50,19 @@ def zoned(start: date = LONG_AGO, end: date | None = None, **prices: str) -> Tar
     )
 
 
-def tiered(*tiers: tuple[str | None, str], start: date = LONG_AGO) -> TariffVersion:
+def tier(bound: str | None, value: str, **zones: str) -> Tier:
+    """A tier up to `bound` (`None` = open) at `value`, with its zone prices as keywords."""
+    prices = tuple(ZonePrice(Zone(zone), d(price)) for zone, price in zones.items())
+    return Tier(None if bound is None else d(bound), d(value), prices)
+
+
+def tiered(
+    *tiers: tuple[str | None, str] | Tier, start: date = LONG_AGO, end: date | None = None
+) -> TariffVersion:
     return TariffVersion(
         start,
-        tiers=tuple(Tier(None if bound is None else d(bound), d(value)) for bound, value in tiers),
+        end,
+        tiers=tuple(item if isinstance(item, Tier) else tier(*item) for item in tiers),
     )
 
 

@@ -241,7 +241,7 @@ def test_norm_rows_fall_back_to_fewer_persons_and_rooms() -> None:
     assert quantities(rated(acc, [electricity])) == [d("180.000")]
 
 
-def test_a_tiered_tariff_on_a_norm_volume() -> None:
+def test_a_tiered_tariff_on_a_norm_volume_with_the_coefficient() -> None:
     social = metered_service(
         Resource.ELECTRICITY,
         tiered(("200", "450"), (None, "1350")),
@@ -250,12 +250,56 @@ def test_a_tiered_tariff_on_a_norm_volume() -> None:
         increase_coefficient_applies=True,
     )
     rating = rated(account("electricity", registrations=persons(3)), [social])
-    assert [(line.quantity, line.amount, line.tier) for line in rating.lines] == [
-        (d("200"), d("90000.00"), 1),
-        (d("130"), d("175500.00"), 2),
+    # 330 kWh: 200 × 450 + 130 × 1350; ×K (2.5): round2((90 000 + 175 500) × 0.5)
+    assert [
+        (line.explanation.rule, line.quantity, line.tariff, line.amount, line.tier)
+        for line in rating.lines
+    ] == [
+        (Rule.TIER, d("200"), d("450"), d("90000.00"), 1),
+        (Rule.TIER, d("130"), d("1350"), d("175500.00"), 2),
+        (Rule.NORM_COEFFICIENT, d("330.000"), d("0"), d("132750.00"), 0),
     ]
     assert rating.lines[1].explanation.values["persons"] == 3
-    assert rating.lines[1].explanation.rule is Rule.TIER
+    assert rating.lines[2].explanation.values == {
+        "volume": d("330.000"),
+        "coefficient": d("1.5"),
+        "tier_volume_1": d("200"),
+        "tier_tariff_1": d("450"),
+        "tier_volume_2": d("130"),
+        "tier_tariff_2": d("1350"),
+    }
+    assert rating.total == d("398250.00")
+
+
+def test_the_tiered_coefficient_is_rounded_once_over_the_tiers() -> None:
+    ranges = metered_service(
+        Resource.ELECTRICITY,
+        tiered(("100", "4.9301"), (None, "8.275")),
+        norms=(norm("70.001"),),
+        method=Method.TIERED,
+        increase_coefficient_applies=True,
+    )
+    lines = rated(account("electricity", registrations=persons(2)), [ranges]).lines
+    # 140.002 kWh: 100 × 4.9301 + 40.002 × 8.275 = 493.01 + 331.01655 = 824.02655;
+    # × 0.5 = 412.013275 → 412.01 (rounding per tier would give 246.51 + 165.51 = 412.02)
+    assert [line.amount for line in lines] == [d("493.01"), d("331.02"), d("412.01")]
+
+
+def test_no_coefficient_on_tiers_when_a_meter_is_impossible() -> None:
+    social = metered_service(
+        Resource.ELECTRICITY,
+        tiered(("200", "450"), (None, "1350")),
+        norms=(norm("110"),),
+        method=Method.TIERED,
+        increase_coefficient_applies=True,
+    )
+    acc = account(
+        "electricity",
+        registrations=persons(3),
+        meter_impossible=frozenset({Resource.ELECTRICITY}),
+    )
+    rules = [line.explanation.rule for line in rated(acc, [social]).lines]
+    assert rules == [Rule.TIER, Rule.TIER]
 
 
 def test_missing_area_norm_is_an_issue() -> None:

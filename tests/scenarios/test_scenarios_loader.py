@@ -105,6 +105,28 @@ def test_effective_dated_rows_run_until_the_next_one() -> None:
     ]
 
 
+def test_a_tier_may_carry_zone_prices() -> None:
+    scenario = load_text(
+        dedent("""\
+        services:
+          electricity:
+            resource: electricity
+            method: tiered
+            tariff:
+              tiers:
+                - {upto: 3900, value: 4.93, zones: {day: 5.42, night: 2.96}}
+                - {value: 8.27}
+        """)
+    )
+    (version,) = scenario.services["electricity"].tariffs
+    first, second = version.tiers
+    assert [(price.zone, price.value) for price in first.zones] == [
+        (Zone.DAY, Decimal("5.42")),
+        (Zone.NIGHT, Decimal("2.96")),
+    ]
+    assert (second.zones, version.zoned_tiers) == ((), True)
+
+
 def test_accounts_persons_meters_and_zone_readings() -> None:
     scenario = load_text(
         dedent("""\
@@ -197,6 +219,42 @@ def test_config_overrides_by_name_and_dated_steps() -> None:
     assert rows[("penalty_moratoria", date.min)].value == (
         '[{"from": "2020-04-06", "to": "2020-12-31"}]'
     )
+
+
+def test_contract_uz_rate_and_limit_come_from_the_config() -> None:
+    case = """\
+    penalties:
+      - scheme: contract_uz
+        obligation: {period: "2025-01", principal: 1000.00, due_on: 2025-02-10}
+        calc_date: 2025-02-20
+        expect: {total: 10.00}
+    """
+    (default,) = load_text(dedent(case)).penalties
+    assert (default.rules.scheme.fixed_rate, default.rules.scheme.total_cap_share) == (
+        Decimal("0.004"),
+        Decimal("0.5"),
+    )
+    config = "config:\n  penalty_uz_daily_rate: 0.001\n  penalty_uz_total_cap_share: 0.1\n"
+    (custom,) = load_text(config + dedent(case)).penalties
+    assert (custom.rules.scheme.fixed_rate, custom.rules.scheme.total_cap_share) == (
+        Decimal("0.001"),
+        Decimal("0.1"),
+    )
+
+
+def test_a_due_date_on_a_weekend_moves_only_when_the_config_says_so() -> None:
+    # 2025-04 is due on 10 May 2025, a Saturday; the obligation names no due date
+    case = """\
+    penalties:
+      - obligation: {period: "2025-04", principal: 1000.00}
+        calc_date: 2025-07-31
+        expect: {}
+    """
+    (kept,) = load_text(dedent(case)).penalties
+    assert kept.obligation.due_on == date(2025, 5, 10)
+    shifted_config = "config:\n  shift_due_date_to_business_day: true\n"
+    (shifted,) = load_text(shifted_config + dedent(case)).penalties
+    assert shifted.obligation.due_on == date(2025, 5, 12)  # the Monday after
 
 
 # --- mistakes and their messages ------------------------------------------------------------

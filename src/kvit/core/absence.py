@@ -22,7 +22,9 @@ when all of these hold, else a warning names the condition that fails:
   recalculated (`absence_over_six_months`).
 
 Only days on which the absent person is counted (registered) on the account reduce the
-volume. Sewerage adds up the volumes recalculated for its resources in this run (2.1).
+volume. Sewerage adds up the volumes recalculated for its resources in this run (2.1). The
+recalculated volume also lowers the resource's volume billed this period (`Rating.volumes`,
+which the house balance of 2.8 adds up).
 
 [DECISION] The rule works on the period being rated: the days of the absence that fall in
 it. Documents filed after a period was posted are applied by re-rating that period (the
@@ -289,6 +291,7 @@ def _by_norm(
     if service.resource is not None:
         key = (service.resource, span)
         recalculated[key] = recalculated.get(key, ZERO) + total_volume
+        run.add_volume(service.resource, -total_volume)  # the volume billed (house balance)
 
 
 def _summed(

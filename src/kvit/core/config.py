@@ -57,12 +57,15 @@ class Config:
     negative_odn_mode: str
     absence_min_full_days: int
     quality_reduction_pct_per_hour: Decimal
+    excess_mode: str
     due_day: int
     shift_due_date_to_business_day: bool
     penalty_grace_days: int
     penalty_switch_day: int
     penalty_rate_cap: tuple[DateWindow, ...]
     penalty_moratoria: tuple[DateWindow, ...]
+    penalty_uz_daily_rate: Decimal
+    penalty_uz_total_cap_share: Decimal
     payment_day_counts_old_balance: bool
     allocate_time_barred: bool
     volume_scale_m3_kwh: int

@@ -38,6 +38,8 @@ NO_NORM = "no_norm"
 METHOD_NOT_SUPPORTED = "method_not_supported"
 UNKNOWN_SERVICE = "unknown_service"
 VOLUME_MISSING = "volume_missing"
+TARIFF_TIERS_AND_ZONES = "tariff_tiers_and_zones"
+NO_TIER_ZONE_PRICE = "no_tier_zone_price"
 
 register_messages(
     {
@@ -65,6 +67,21 @@ register_messages(
         VOLUME_MISSING: {
             "en": "no {resource} volume for {period} to add up; the service is not charged",
             "ru": "нет объёма ({resource}) за {period} для суммирования; услуга не начислена",
+        },
+        TARIFF_TIERS_AND_ZONES: {
+            "en": "the tariff in force on {day} (tariff group “{group}”) has both tiers and "
+            "zone prices for the whole tariff; a tiered tariff takes its zone prices in each "
+            "tier, so the days {day}–{last} are not charged",
+            "ru": "в тарифе на {day} (тарифная группа «{group}») заданы и ступени, и цены зон "
+            "на весь тариф; у ступенчатого тарифа цены зон задаются в каждой ступени, поэтому "
+            "дни {day}–{last} не начислены",
+        },
+        NO_TIER_ZONE_PRICE: {
+            "en": "no price for zone {zone} in tier {tier} of the tariff in force on {day} "
+            "(tariff group “{group}”); the zone's volume of the days {day}–{last} is not "
+            "charged",
+            "ru": "нет цены зоны {zone} в ступени {tier} тарифа на {day} (тарифная группа "
+            "«{group}»); объём зоны за дни {day}–{last} не начислен",
         },
     }
 )
@@ -173,6 +190,31 @@ class Run:
             last=last_day(span),
             group=job.connected.tariff_group,
             zone=zone,
+        )
+
+    def tiers_and_zones(self, job: Job, span: DateRange, version: TariffVersion) -> bool:
+        """A tiered version with zone prices for the whole version cannot be priced (a
+        tiered tariff takes zone prices per tier, 2.11): reported, `True`, nothing charged."""
+        if not version.zones:
+            return False
+        self.issue(
+            TARIFF_TIERS_AND_ZONES,
+            job,
+            day=span.start,
+            last=last_day(span),
+            group=job.connected.tariff_group,
+        )
+        return True
+
+    def no_tier_zone_price(self, job: Job, span: DateRange, zone: str, tier: int) -> None:
+        self.issue(
+            NO_TIER_ZONE_PRICE,
+            job,
+            day=span.start,
+            last=last_day(span),
+            group=job.connected.tariff_group,
+            zone=zone,
+            tier=tier,
         )
 
     def line(

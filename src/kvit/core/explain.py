@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from kvit.core import estimate_sentences, sentences
-from kvit.core.codes import LineKind, Resource, Rule, Unit
+from kvit.core.codes import Resource, Rule, Unit
 from kvit.core.context import period_span
 from kvit.core.issues import Value
 from kvit.core.lines import ChargeLine, RegisterVolume
@@ -75,6 +75,8 @@ _WORDS = {
         "tier": "ступень {}",
         "above": "свыше {}",
         "of": "{} из {}",
+        "zone_share": "доля зоны по ступеням",
+        "zone_rest": "остаток зоны после других ступеней",
         "persons": "{} чел.",
         "person_days": "{} чел.-дн. / {}",
         "household_norm": "норматив по числу проживающих",
@@ -97,6 +99,8 @@ _WORDS = {
         "tier": "tier {}",
         "above": "above {}",
         "of": "{} of {}",
+        "zone_share": "the zone's share by tiers",
+        "zone_rest": "the zone's rest after the other tiers",
         "persons": "{} persons",
         "person_days": "{} person-days / {}",
         "household_norm": "norm by household size",
@@ -168,7 +172,7 @@ class _Sentence:
             name = tenant_name or names.get(RU) or line.service
         else:
             name = names.get(EN) or tenant_name or line.service
-        if line.kind is LineKind.BENEFIT:  # a benefit line's zone is the category
+        if line.explanation.rule is Rule.BENEFIT:  # a benefit line's zone is the category
             return name
         zones = self.words["zone"]
         assert isinstance(zones, dict)
@@ -243,6 +247,8 @@ class _Sentence:
     # --- sentences -----------------------------------------------------------------------
 
     def text(self) -> str:
+        if "corrected_kind" in self.values:  # a correction of recompute and diff
+            return f"{self.label()}{sentences.correction(self)}"
         rule = self.line.explanation.rule
         body = _BODIES.get(rule, _Sentence.generic)(self)
         return f"{self.label()}{body}"
@@ -262,11 +268,25 @@ class _Sentence:
             bounds = f"{self.num(lower)}–{self.num(upper)}"
         tier = self.word("tier").format(values["tier"])
         line = self.line
-        amount = (
-            f"{self.word('of').format(self.qty(line.quantity), self.qty(values['total']))} "
-            f"{self.unit} × {self.money_tariff()} = {self.money(line.amount)}"
-        )
-        return f", {tier} ({bounds} {self.unit}): {amount}{self.notes()}"
+        note = ""
+        if "zone_volume" in values:  # a zone's share of the block (2.11 with zones)
+            quantity = self.qty(line.quantity)
+            if "block" in values:
+                share = (
+                    f"{self.qty(values['zone_volume'])} {self.unit} × "
+                    f"{self.qty(values['block'])} / {self.qty(values['total'])} = {quantity}"
+                )
+                note = self.word("zone_share")
+            else:
+                others = values["zone_others"]
+                assert isinstance(others, Decimal)
+                subtrahend = f"({self.qty(others)})" if others < 0 else self.qty(others)
+                share = f"{self.qty(values['zone_volume'])} − {subtrahend} = {quantity}"
+                note = self.word("zone_rest")
+        else:
+            share = self.word("of").format(self.qty(line.quantity), self.qty(values["total"]))
+        amount = f"{share} {self.unit} × {self.money_tariff()} = {self.money(line.amount)}"
+        return f", {tier} ({bounds} {self.unit}): {amount}{self.notes(note)}"
 
     def sewerage(self) -> str:
         parts = [self.qty(self.values[r.value]) for r in Resource if r.value in self.values]
@@ -287,11 +307,23 @@ class _Sentence:
 
     def norm_coefficient(self) -> str:
         line = self.line
-        coefficient = self.num(self.values["coefficient"])
+        values = self.values
+        coefficient = self.num(values["coefficient"])
+        tiers = sorted(int(key[12:]) for key in values if key.startswith("tier_volume_"))
+        if tiers:  # over the blocks of a tiered tariff (2.5 with 2.11)
+            blocks = [
+                f"{self.qty(values[f'tier_volume_{index}'])} {self.unit} × "
+                f"{self.num(values[f'tier_tariff_{index}'], 2)} {self.cur}"
+                for index in tiers
+            ]
+            base = " + ".join(blocks)
+            if len(blocks) > 1:
+                base = f"({base})"
+        else:
+            base = f"{self.qty(line.quantity)} {self.unit} × {self.money_tariff()}"
         return (
-            f", {self.word('coefficient')}: {self.qty(line.quantity)} {self.unit} × "
-            f"{self.money_tariff()} × ({coefficient} − 1) = {self.money(line.amount)}"
-            f"{self.notes()}"
+            f", {self.word('coefficient')}: {base} × ({coefficient} − 1) = "
+            f"{self.money(line.amount)}{self.notes()}"
         )
 
     def area(self) -> str:

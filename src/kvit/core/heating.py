@@ -9,8 +9,9 @@
 The season is `Building.heating_season` (`None`: every day, the 12-month model). An
 account that is open (or connected) only `d` of the `H` heated days of the period gets
 `round6(V_i × d / H)` [DECISION: the house meter measured the heated days only], split over
-tariff segments by days (2.13). The yearly correction of the 12-month model is not
-implemented.
+tariff segments by days (2.13). The share is the house meter's volume split by area, not
+the premise's own: it is not added to the volumes the account was billed (`Rating.volumes`,
+the house balance). The yearly correction of the 12-month model is not implemented.
 """
 
 from __future__ import annotations
@@ -112,5 +113,4 @@ def _house_meter(run: Run, job: Job, spans: list[DateRange]) -> None:
     if span_days != house.heated_days:
         values["days"] = span_days
         values["period_days"] = house.heated_days
-    run.add_volume(job.service.resource, volume)
     priced_lines(run, job, pieces, volume, values, Rule.HEATING_BY_HOUSE_METER)

@@ -50,25 +50,40 @@ def _span(start: date, end: date | None) -> DateRange:
 
 
 @dataclass(frozen=True, slots=True)
-class Tier:
-    """A marginal block (spec 2.11): volume up to `upper_bound` per month, `None` = open."""
-
-    upper_bound: Decimal | None
-    value: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class ZonePrice:
     zone: Zone
     value: Decimal
 
 
 @dataclass(frozen=True, slots=True)
+class Tier:
+    """A marginal block (spec 2.11): volume up to `upper_bound` per month, `None` = open.
+
+    `value` is the tier's single-rate price; `zones` its prices per zone for a multi-zone
+    meter (2.11 with 2.12), empty when the tier has one price for every zone.
+    """
+
+    upper_bound: Decimal | None
+    value: Decimal
+    zones: tuple[ZonePrice, ...] = ()
+
+    def zone_value(self, zone: Zone) -> Decimal | None:
+        """The price of a zone's volume in this tier: its zone price; `value` for the total
+        register or when the tier has no zone prices; `None` when the zone has no price."""
+        for price in self.zones:
+            if price.zone is zone:
+                return price.value
+        return self.value if zone is Zone.TOTAL or not self.zones else None
+
+
+@dataclass(frozen=True, slots=True)
 class TariffVersion:
     """A price of a service from a date (`tariffs.Tariff` with its tiers and zones).
 
-    A flat tariff has `value`; a tiered one has `tiers` in ascending bounds, the last open;
-    a time-of-use one has `zones`. `group` is "" for the service's general tariff.
+    A flat tariff has `value`; a tiered one has `tiers` in ascending bounds, the last open
+    (with zone prices on its tiers when it also has zones, 2.11); a time-of-use one has
+    `zones`. `group` is "" for the service's general tariff. A version with both `tiers`
+    and `zones` cannot be priced (`tariff_tiers_and_zones`).
     """
 
     effective_from: date
@@ -82,6 +97,11 @@ class TariffVersion:
     @property
     def span(self) -> DateRange:
         return _span(self.effective_from, self.effective_to)
+
+    @property
+    def zoned_tiers(self) -> bool:
+        """Some tier has zone prices: each zone is priced per tier (2.11)."""
+        return any(tier.zones for tier in self.tiers)
 
     def zone_value(self, zone: Zone) -> Decimal | None:
         """The price for a register: its zone price, or the flat value for the total register."""
@@ -227,7 +247,7 @@ class Interruption:
     start: datetime
     end: datetime
     planned_shutdown: bool = False  # the annual hot-water shutdown: its first 14 days excused
-    accident_dead_end: bool = False  # an accident on a dead-end main: its first 24 h excused
+    accident_dead_end: bool = False  # a dead-end main's accident: 24 h allowed (per_event)
 
 
 @dataclass(frozen=True, slots=True)

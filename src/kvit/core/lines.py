@@ -142,12 +142,18 @@ class Rating:
 
     `carried`: the common-house carries for the next month (2.8). `reported`: benefit lines
     that are only reported, not posted (`benefit_mode = compensation_report`, 2.16).
+    `volumes`: the premise's own volume of each resource as billed this period (metered,
+    average, norm without the ×K repeat, a true-up of this period, less a temporary
+    absence; not common-house or house-meter heating shares, not sewerage, not
+    recalculations of earlier periods): what the house balance adds up (2.8,
+    `house_balance.py`). Read-only; no entry for a resource with no such volume.
     """
 
     lines: tuple[ChargeLine, ...]
     issues: tuple[Issue, ...]
     carried: tuple[HouseCarry, ...] = ()
     reported: tuple[ChargeLine, ...] = ()
+    volumes: Mapping[Resource, Decimal] = field(default_factory=dict)
 
     @property
     def total(self) -> Decimal:

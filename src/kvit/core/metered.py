@@ -16,8 +16,9 @@ service's volume:
 
 A portion is cut over the tariff segments by a reading taken on the change date if there
 is one, else by days (`round3` each, the last gets the remainder, 2.13). A segment is
-priced by what its tariff version holds: tiers → marginal blocks of the charges' sum (2.11);
-zone prices → one line per zone (2.12); a flat value → one line per kind of portion
+priced by what its tariff version holds: tiers → marginal blocks of the charges' sum (2.11),
+and with zone prices on the tiers each zone's share of every block (one line per zone and
+tier); zone prices → one line per zone (2.12); a flat value → one line per kind of portion
 (metered, average, true-up). Without any meter the service is billed by norm, with the
 (K − 1) surcharge line when a meter is possible but missing (2.5). Sewerage adds up the
 volumes billed for its resources (2.1).
@@ -60,7 +61,7 @@ from kvit.core.issues import Issue, Severity, Value
 from kvit.core.lines import Estimate, Explanation, RegisterVolume
 from kvit.core.norms import ONE, norm_per_area, norm_per_person
 from kvit.core.periods import Period
-from kvit.core.tariffs import ZERO, blocks, price
+from kvit.core.tariffs import ZERO, Block, blocks, price, zone_shares
 from kvit.core.trueup import Rerate, Stale, post_rerates, settle
 
 _RULES = {
@@ -145,7 +146,10 @@ def metered(run: Run, job: Job) -> None:
     portions = found.portions
     rerates: list[Rerate] = []
     if found.stale:
-        zoned = any(version is not None and bool(version.zones) for _, version in pieces)
+        zoned = any(
+            version is not None and (bool(version.zones) or version.zoned_tiers)
+            for _, version in pieces
+        )
         settled, rerates = settle(run, job, found.stale, zoned)
         portions = portions + settled
     if portions:
@@ -390,6 +394,8 @@ def _price_segment(
         run.no_tariff(job, span)
         return
     if version.tiers:
+        if run.tiers_and_zones(job, span, version):
+            return
         charges = [part for part in parts if part.kind is not Kind.TRUE_UP]
         if charges:
             _tiers(run, job, span, version, charges, Rule.TIER)
@@ -443,13 +449,16 @@ def _tiers(
 ) -> None:
     """Marginal blocks of the parts' sum (2.11). A true-up (`rule` true_up) is priced by the
     blocks when it is a charge and at the first tier's price when it is a credit
-    [DECISION]."""
+    [DECISION]. With zone prices on the tiers, each zone is priced per tier (`_zone_tiers`)."""
     total = sum((part.volume for part in parts), ZERO)
     places = run.places(job.service.unit)
     span_days = days(span)
     found = blocks(max(total, ZERO), version.tiers, span_days, run.period_days, places)
     if total < 0:
         found = [replace(found[0], quantity=total)]
+    if version.zoned_tiers:
+        _zone_tiers(run, job, span, parts, found, total, rule)
+        return
     for block in found:
         values: dict[str, Value] = {
             "tier": block.index,
@@ -467,6 +476,61 @@ def _tiers(
             tier=block.index,
             kind=LineKind.RECALCULATION if rule is Rule.TRUE_UP else LineKind.CHARGE,
         )
+
+
+def _zone_tiers(
+    run: Run,
+    job: Job,
+    span: DateRange,
+    parts: list[Part],
+    found: list[Block],
+    total: Decimal,
+    rule: Rule,
+) -> None:
+    """A multi-zone meter on a tiered tariff (2.11 [UNCERTAIN]): the blocks are those of all
+    zones' sum; each zone's volume is split across them in proportion (`round3`, the
+    remainder to the last tier) and priced at the tier's price for the zone, one line per
+    zone and tier. A zone without a price in a tier it reaches is reported and not charged."""
+    zones: dict[Zone, list[Part]] = {}
+    for part in parts:
+        zones.setdefault(part.zone, []).append(part)
+    places = run.places(job.service.unit)
+    several = len(zones) > 1 and len(found) > 1
+    last = found[-1]
+    kind = LineKind.RECALCULATION if rule is Rule.TRUE_UP else LineKind.CHARGE
+    for zone, zone_parts in zones.items():
+        prices = [block.tier.zone_value(zone) for block in found]
+        missing = [block.index for block, value in zip(found, prices, strict=True) if value is None]
+        if missing:
+            run.no_tier_zone_price(job, span, zone.value, missing[0])
+            continue
+        volume = sum((part.volume for part in zone_parts), ZERO)
+        shares = zone_shares(volume, total, found, places)
+        for block, share, tariff in zip(found, shares, prices, strict=True):
+            assert tariff is not None  # checked above
+            values: dict[str, Value] = {
+                "tier": block.index,
+                "lower": block.lower,
+                "upper": block.upper,
+                "total": total,
+            }
+            if several:
+                values["zone_volume"] = volume
+                if block is last:
+                    values["zone_others"] = volume - share
+                else:
+                    values["block"] = block.quantity
+            run.line(
+                job,
+                span,
+                share,
+                tariff,
+                price(share, tariff),
+                _explanation(rule, job, zone_parts, values),
+                zone=zone.value,
+                tier=block.index,
+                kind=kind,
+            )
 
 
 def _explanation(rule: Rule, job: Job, parts: list[Part], values: dict[str, Value]) -> Explanation:

@@ -6,7 +6,9 @@
 `N × Σ person-days / D`; when the norm depends on the number of persons (electricity), each
 day uses the row for that day's `n`. The volume is rounded before it meets the tariff
 (spec 4.3), also on a part of a month [DECISION: 2.13's "per-person" proration is read as
-`round3(N × n × d / D) × T`, the volume rule of 1.6 and 4.3].
+`round3(N × n × d / D) × T`, the volume rule of 1.6 and 4.3]. On a tiered tariff the norm
+volume is cut into the blocks of 2.11, and the ×K surcharge is one line over them,
+`round2(Σ_k V_k × T_k × (K − 1))` (2.5 applies K to electricity, tiered in many regions).
 
 A metered service billed by norm instead of an average (2.4, `estimates.py`) passes `Why`
 (the cause and why not the average) and the coefficient after the average; both norm rules
@@ -26,7 +28,7 @@ from kvit.core.inputs import NormVersion, TariffVersion
 from kvit.core.issues import Value
 from kvit.core.lines import Explanation
 from kvit.core.money import prorate, quantize, round2
-from kvit.core.tariffs import ZERO, blocks, norm_for, price, times
+from kvit.core.tariffs import ZERO, Block, blocks, norm_for, price, times
 
 ONE = Decimal(1)
 
@@ -113,7 +115,7 @@ def norm_per_person(
         if why is not None:
             values.update(why.values)
         if tariff is None:
-            _tiers(run, job, span, version, volume, values, why)
+            _tiers(run, job, span, version, volume, values, coefficient, why)
             continue
         _base_and_coefficient(
             run, job, span, Rule.NORM_PER_PERSON, volume, tariff, values, coefficient, why
@@ -177,12 +179,16 @@ def _tiers(
     version: TariffVersion,
     volume: Decimal,
     norm_values: dict[str, Value],
-    why: Why | None = None,
+    coefficient: Decimal,
+    why: Why | None,
 ) -> None:
-    """A tiered tariff on a norm volume (no meter): the blocks of 2.11, without the ×K
-    surcharge [DECISION: the coefficient of 2.5 is defined for a single price]."""
+    """A tiered tariff on a norm volume: the blocks of 2.11 at the tiers' single-rate
+    prices; with `coefficient > 1` also the (K − 1) line over them (2.5)."""
+    if run.tiers_and_zones(job, span, version):
+        return
     places = run.places(job.service.unit)
-    for block in blocks(volume, version.tiers, days(span), run.period_days, places):
+    found = blocks(volume, version.tiers, days(span), run.period_days, places)
+    for block in found:
         values: dict[str, Value] = {
             **norm_values,
             "tier": block.index,
@@ -201,6 +207,36 @@ def _tiers(
             ),
             tier=block.index,
         )
+    if coefficient > 1:
+        _tiered_coefficient(run, job, span, volume, found, coefficient, why)
+
+
+def _tiered_coefficient(
+    run: Run,
+    job: Job,
+    span: DateRange,
+    volume: Decimal,
+    found: list[Block],
+    coefficient: Decimal,
+    why: Why | None,
+) -> None:
+    """The (K − 1) line on a tiered norm volume: `round2(Σ_k V_k × T_k × (K − 1))`, one
+    rounding (2.5 with 2.11). Its tariff is 0: the tiers have no single price; `values`
+    keep each tier's volume and price."""
+    base = sum((times(block.quantity, block.value) for block in found), ZERO)
+    values: dict[str, Value] = {"volume": volume, "coefficient": coefficient}
+    for block in found:
+        values[f"tier_volume_{block.index}"] = block.quantity
+        values[f"tier_tariff_{block.index}"] = block.value
+    reason = "" if why is None else why.coefficient_reason or why.reason
+    run.line(
+        job,
+        span,
+        volume,
+        ZERO,
+        round2(times(base, coefficient - 1)),
+        Explanation(Rule.NORM_COEFFICIENT, job.service.name, values, reason=reason),
+    )
 
 
 def norm_per_area(run: Run, job: Job, coefficient: Decimal = ONE, why: Why | None = None) -> None:

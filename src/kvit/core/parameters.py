@@ -247,6 +247,13 @@ SPECS: dict[str, ParameterSpec] = {
             "Reduction per excess interruption hour, percent (2.15)",
             minimum=_ZERO,
         ),
+        _spec(
+            "excess_mode",
+            Kind.CHOICE,
+            "total",
+            "Interruption hours counted against the month's total only, or also per event (2.15)",
+            choices=("total", "per_event"),
+        ),
         ParameterSpec(
             "due_day",
             Kind.INTEGER,
@@ -305,6 +312,21 @@ SPECS: dict[str, ParameterSpec] = {
                 ]
             ),
             "Days without penalty accrual (3.2)",
+        ),
+        _spec(
+            "penalty_uz_daily_rate",
+            Kind.DECIMAL,
+            "0.004",
+            "Contractual penalty per day of delay, contract_uz (3.3)",
+            minimum=_ZERO,
+            maximum=_ONE,
+        ),
+        _spec(
+            "penalty_uz_total_cap_share",
+            Kind.DECIMAL,
+            "0.5",
+            "Limit of contract_uz penalties as a share of the overdue amount (3.3)",
+            minimum=_ZERO,
         ),
         _spec(
             "payment_day_counts_old_balance",

@@ -30,11 +30,13 @@ How the result is built:
   then complete) unless `Obligation.arises_on` says otherwise; the 2022 moratorium covers
   obligations arising before 2022-04-01, so 2022-03 is covered and 2022-04 is not. When two
   moratoria cover a day, the first in `rules.moratoria` is shown.
-* `contract_uz`: 0.4 % of the base per day from day 1, no key rate, the total limited to 50 %
-  of the overdue amount. [DECISION] The overdue amount is the base on day 1 (principal less
-  payments made by the due date); the limit is rounded down to kopecks (a ceiling must not be
-  passed by half a kopeck). Rows keep their shape; the row that reaches the limit gets what is
-  left of it and later rows 0.00, each marked `explanation.limited`.
+* `contract_uz`: `penalty_uz_daily_rate` (0.4 %) of the base per day from day 1, no key rate,
+  the total limited to `penalty_uz_total_cap_share` (50 %) of the overdue amount (both
+  [UNCERTAIN] in spec 3.3, hence parameters). [DECISION] The overdue amount is the base on
+  day 1 (principal less payments made by the due date); the limit is rounded down to kopecks
+  (a ceiling must not be passed by half a kopeck). Rows keep their shape; the row that
+  reaches the limit gets what is left of it and later rows 0.00, each marked
+  `explanation.limited`.
 
 Data vs. bugs: a date whose rate needs a key rate the table does not have is data (issue
 `penalty_no_key_rate`; that portion is left out, the rest is computed); so is a negative
@@ -100,8 +102,13 @@ register_messages(
 
 ONE_300 = Fraction(1, 300)
 ONE_130 = Fraction(1, 130)
-UZ_DAILY_RATE = Decimal("0.004")
-UZ_TOTAL_CAP_SHARE = Decimal("0.5")
+# contract_uz defaults (spec 3.3 [UNCERTAIN]): the parameters' own defaults
+UZ_DAILY_RATE: Decimal = SPECS["penalty_uz_daily_rate"].parse(
+    SPECS["penalty_uz_daily_rate"].default_on(date.min)
+)
+UZ_TOTAL_CAP_SHARE: Decimal = SPECS["penalty_uz_total_cap_share"].parse(
+    SPECS["penalty_uz_total_cap_share"].default_on(date.min)
+)
 
 _ZERO = Decimal(0)
 _NOTHING = Decimal("0.00")
@@ -181,10 +188,18 @@ class Scheme:
         return next((step.from_day for step in self.steps if step.fraction > 0), None)
 
 
-def scheme(preset: Preset | str, grace_days: int = 30, switch_day: int = 90) -> Scheme:
+def scheme(
+    preset: Preset | str,
+    grace_days: int = 30,
+    switch_day: int = 90,
+    uz_daily_rate: Decimal = UZ_DAILY_RATE,
+    uz_total_cap_share: Decimal = UZ_TOTAL_CAP_SHARE,
+) -> Scheme:
     """The preset of spec 3.3. `grace_days` / `switch_day` (`penalty_grace_days`,
     `penalty_switch_day`) shape the 31/91-day schemes: 0 up to day `grace_days`, 1/300 up to
-    day `switch_day`, 1/130 after (with `switch_day ≤ grace_days` the 1/300 band is empty)."""
+    day `switch_day`, 1/130 after (with `switch_day ≤ grace_days` the 1/300 band is empty).
+    `uz_daily_rate` / `uz_total_cap_share` (`penalty_uz_daily_rate`,
+    `penalty_uz_total_cap_share`) are contract_uz's rate per day and total limit."""
     chosen = Preset(preset)
     if grace_days < 0 or switch_day < 1:
         raise ValueError(
@@ -203,8 +218,8 @@ def scheme(preset: Preset | str, grace_days: int = 30, switch_day: int = 90) -> 
         return Scheme(
             chosen,
             (FractionStep(1, Fraction(1)),),
-            fixed_rate=UZ_DAILY_RATE,
-            total_cap_share=UZ_TOTAL_CAP_SHARE,
+            fixed_rate=uz_daily_rate,
+            total_cap_share=uz_total_cap_share,
         )
     return Scheme(chosen, ())
 
@@ -275,8 +290,10 @@ def rules_from_parameters(
     old_balance: bool = SPECS["payment_day_counts_old_balance"].parse(
         text("payment_day_counts_old_balance")
     )
+    uz_rate: Decimal = SPECS["penalty_uz_daily_rate"].parse(text("penalty_uz_daily_rate"))
+    uz_cap: Decimal = SPECS["penalty_uz_total_cap_share"].parse(text("penalty_uz_total_cap_share"))
     return PenaltyRules(
-        scheme=scheme(preset, grace, switch),
+        scheme=scheme(preset, grace, switch, uz_rate, uz_cap),
         key_rates=key_rates,
         rate_caps=parse_rate_caps(text("penalty_rate_cap")),
         moratoria=parse_moratoria(text("penalty_moratoria")),

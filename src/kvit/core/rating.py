@@ -67,7 +67,9 @@ def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
     run = Run(inputs, book or TariffBook(), active)
     jobs = [job for connected in _ordered(inputs) if (job := _bill(run, connected))]
     adjust(run, jobs)
-    return Rating(tuple(run.lines), tuple(run.issues), tuple(run.carried), tuple(run.reported))
+    return Rating(
+        tuple(run.lines), tuple(run.issues), tuple(run.carried), tuple(run.reported), run.volumes
+    )
 
 
 def rate_all(batch: Iterable[PeriodInputs], book: TariffBook | None = None) -> list[Rating]:

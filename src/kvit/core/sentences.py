@@ -5,14 +5,22 @@ rule and the inputs it used, from the line's explanation values only:
 «Электроэнергия СОИ: дом 12 500 − 10 870 − 830 = 800 кВт·ч; 800 кВт·ч × 54,30 м² /
 4 250,60 м² = 10,220 кВт·ч, не более норматива 447,052 кВт·ч × 54,30 м² / 4 250,60 м² =
 5,711 кВт·ч = 5,711 кВт·ч × 6,43 ₽ = 36,72 ₽»
+
+Also the correction lines of recompute and diff (`rebilling.py`), whatever their rule:
+
+«Холодная вода, перерасчёт за июль 2025: было 379,36 ₽, стало 401,12 ₽, разница +21,76 ₽
+(поздние показания)»
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from kvit.core.codes import Resource, Unit
+from kvit.core import estimate_sentences
+from kvit.core.codes import Resource, Rule, Unit
+from kvit.core.periods import Period
 
 if TYPE_CHECKING:
     from kvit.core.explain import _Sentence
@@ -35,6 +43,10 @@ WORDS: dict[str, dict[str, str]] = {
         "beneficiary_days": "{} дн. льготы",
         "quality": "снижение платы за перерывы",
         "quality_body": "перерывы {} при допустимых {} ч → превышение {} ч × {} % × {} = {}",
+        "quality_event_body": "перерывы {} при допустимых {} ч в месяц, из них {} сверх "
+        "допустимого подряд → превышение {} ч × {} % × {} = {}",
+        "event_limit": "не более {} ч подряд",
+        "dead_end": "авария на тупиковой магистрали: первые 24 ч не учитываются",
         "capped": "не более платы за период",
         "hours": "{} ч {:02d} мин",
         "benefit": "льгота «{}» {} %",
@@ -57,6 +69,10 @@ WORDS: dict[str, dict[str, str]] = {
         "beneficiary_days": "{} benefit days",
         "quality": "reduction for interruptions",
         "quality_body": "interruptions {}, {} h allowed → {} h over × {} % × {} = {}",
+        "quality_event_body": "interruptions {}, {} h a month allowed, {} of them beyond the "
+        "limit at a time → {} h over × {} % × {} = {}",
+        "event_limit": "at most {} h at a time",
+        "dead_end": "an accident on a dead-end main: its first 24 h not counted",
         "capped": "at most the period's charge",
         "hours": "{} h {:02d} min",
         "benefit": "benefit “{}” {} %",
@@ -190,22 +206,37 @@ def absence(s: _Sentence) -> str:
 
 
 def quality_reduction(s: _Sentence) -> str:
-    """2.15: the hours above the allowed total × the percentage × the period's charge."""
+    """2.15: the hours above the allowed total × the percentage × the period's charge; with
+    `excess_mode = per_event` also the hours beyond the single-event limits."""
     values = s.values
-    minutes = values["minutes"]
-    assert isinstance(minutes, int)
-    hours = _word(s, "hours").format(minutes // 60, minutes % 60)
     amount = s.line.amount
-    body = _word(s, "quality_body").format(
-        hours,
-        values["allowed"],
+    tail = (
         values["excess_hours"],
         s.num(values["percent"]),
         s.money(values["charge"]),
         s.money(amount),
     )
-    capped = _word(s, "capped") if -amount == values["charge"] else ""
-    return f", {_word(s, 'quality')}: {body}{s.notes(capped)}"
+    notes: list[str] = []
+    if "beyond_minutes" in values:
+        beyond = _hours(s, "beyond_minutes")
+        body = _word(s, "quality_event_body").format(
+            _hours(s, "minutes"), values["allowed"], beyond, *tail
+        )
+        if "event_limit" in values:
+            notes.append(_word(s, "event_limit").format(values["event_limit"]))
+        if "dead_end" in values:
+            notes.append(_word(s, "dead_end"))
+    else:
+        body = _word(s, "quality_body").format(_hours(s, "minutes"), values["allowed"], *tail)
+    if -amount == values["charge"]:
+        notes.append(_word(s, "capped"))
+    return f", {_word(s, 'quality')}: {body}{s.notes(*notes)}"
+
+
+def _hours(s: _Sentence, key: str) -> str:
+    minutes = s.values[key]
+    assert isinstance(minutes, int)
+    return _word(s, "hours").format(minutes // 60, minutes % 60)
 
 
 def benefit(s: _Sentence) -> str:
@@ -253,3 +284,164 @@ def _norm(s: _Sentence) -> str:
     if "person_days" in values:
         return f"{norm} / {values['period_days']}"
     return f"{norm}{_days(s)}"
+
+
+# --- corrections (recompute and diff, rebilling.py) ----------------------------------------
+
+CORRECTION_WORDS: dict[str, dict[str, str]] = {
+    RU: {
+        "correction": "перерасчёт",
+        "correction_for": "перерасчёт за {}",
+        "amounts": "было {}, стало {}, разница {}",
+        "priced": "{} на {}",
+        "both": "{} и {}",
+        "span": "за {}–{}",
+        "benefit": "льгота «{}»",
+        "tier": "ступень {}",
+    },
+    EN: {
+        "correction": "recalculation",
+        "correction_for": "recalculation for {}",
+        "amounts": "was {}, now {}, difference {}",
+        "priced": "{} for {}",
+        "both": "{} and {}",
+        "span": "for {}–{}",
+        "benefit": "benefit “{}”",
+        "tier": "tier {}",
+    },
+}
+
+# What a corrected line of these rules was, said after the service's name.
+SUBJECTS: dict[str, dict[Rule, str]] = {
+    RU: {
+        Rule.NORM_COEFFICIENT: "повышающий коэффициент",
+        Rule.AVERAGE: "по среднему",
+        Rule.TRUE_UP: "по фактическим показаниям",
+        Rule.ABSENCE: "временное отсутствие",
+        Rule.QUALITY_REDUCTION: "снижение платы за перерывы",
+    },
+    EN: {
+        Rule.NORM_COEFFICIENT: "increasing coefficient",
+        Rule.AVERAGE: "by average",
+        Rule.TRUE_UP: "true-up by actual readings",
+        Rule.ABSENCE: "temporary absence",
+        Rule.QUALITY_REDUCTION: "reduction for interruptions",
+    },
+}
+
+MONTHS: dict[str, tuple[str, ...]] = {
+    RU: (
+        "январь",
+        "февраль",
+        "март",
+        "апрель",
+        "май",
+        "июнь",
+        "июль",
+        "август",
+        "сентябрь",
+        "октябрь",
+        "ноябрь",
+        "декабрь",
+    ),
+    EN: (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+# Why a period was recalculated (`rebilling.REASONS`); other codes as `estimate_sentences`
+# words them, unknown ones as they are.
+REASONS: dict[str, dict[str, str]] = {
+    RU: {
+        "late_reading": "поздние показания",
+        "tariff_corrected": "исправлен тариф",
+        "benefit_confirmed": "подтверждена льгота",
+        "absence_documented": "подтверждено временное отсутствие",
+        "recalculated": "изменились данные расчёта",
+    },
+    EN: {
+        "late_reading": "late reading",
+        "tariff_corrected": "tariff corrected",
+        "benefit_confirmed": "benefit confirmed",
+        "absence_documented": "temporary absence documented",
+        "recalculated": "calculation data changed",
+    },
+}
+
+
+def month(period: Period, language: str) -> str:
+    """«июль 2025», "July 2025"."""
+    return f"{MONTHS[language][period.month - 1]} {period.year}"
+
+
+def _fix_word(s: _Sentence, key: str) -> str:
+    return CORRECTION_WORDS[s.lang][key]
+
+
+def _signed(text: str, value: Decimal) -> str:
+    return f"+{text}" if value > 0 else text
+
+
+def _subject(s: _Sentence) -> str:
+    """What of the service the corrected line was, when the label does not say it."""
+    line = s.line
+    rule = line.explanation.rule
+    if rule is Rule.BENEFIT:  # its zone is the category
+        return f", {_fix_word(s, 'benefit').format(line.zone)}"
+    parts = [SUBJECTS[s.lang].get(rule, "")]
+    if line.tier:
+        parts.append(_fix_word(s, "tier").format(line.tier))
+    return "".join(f", {part}" for part in parts if part)
+
+
+def correction(s: _Sentence) -> str:
+    """A correction of recompute and diff: what was posted, what is due now, the difference;
+    the corrected period, the days when not the whole period, and why."""
+    line = s.line
+    values = s.values
+    corrects = line.explanation.corrects
+    if corrects is None:
+        title = _fix_word(s, "correction")
+        period = line.period
+    else:
+        title = _fix_word(s, "correction_for").format(month(corrects, s.lang))
+        period = corrects
+    was, now = values["was_amount"], values["now_amount"]
+    was_quantity, now_quantity = values["was_quantity"], values["now_quantity"]
+    difference = _signed(s.money(line.amount), line.amount)
+    if was_quantity == now_quantity:
+        was_text, now_text = s.money(was), s.money(now)
+    else:
+        priced = _fix_word(s, "priced")
+        was_text = priced.format(f"{s.qty(was_quantity)} {s.unit}", s.money(was))
+        now_text = priced.format(f"{s.qty(now_quantity)} {s.unit}", s.money(now))
+        moved = _signed(f"{s.qty(line.quantity)} {s.unit}", line.quantity)
+        difference = _fix_word(s, "both").format(moved, difference)
+    notes = []
+    span = line.span
+    if span != period.span:
+        assert span.end is not None  # a line's days lie inside its period
+        last = span.end - timedelta(days=1)
+        notes.append(_fix_word(s, "span").format(_day(span.start), _day(last)))
+    reason = line.explanation.reason
+    if reason:
+        words = REASONS[s.lang].get(reason) or estimate_sentences.REASONS[s.lang].get(reason)
+        notes.append(words or reason)
+    body = _fix_word(s, "amounts").format(was_text, now_text, difference)
+    tail = f" ({'; '.join(notes)})" if notes else ""
+    return f"{_subject(s)}, {title}: {body}{tail}"
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d.%m.%Y")

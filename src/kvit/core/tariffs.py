@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from fractions import Fraction
 from itertools import pairwise
 
 from kvit.core.codes import NormKind
@@ -125,13 +126,15 @@ def norm_for(rows: Sequence[NormVersion], rooms: int, persons: int) -> NormVersi
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One marginal block of a tiered volume (spec 2.11): `index` counts from 1."""
+    """One marginal block of a tiered volume (spec 2.11): `index` counts from 1; `tier` is
+    the tier it falls in (its zone prices, 2.11 with 2.12)."""
 
     index: int
     lower: Decimal
     upper: Decimal | None
     quantity: Decimal
     value: Decimal
+    tier: Tier
 
 
 def blocks(
@@ -154,8 +157,29 @@ def blocks(
         rest = max(volume - lower, ZERO)
         quantity = rest if bound is None else min(rest, bound - lower)
         if quantity > 0 or index == 1:
-            found.append(Block(index, lower, bound, quantity, tier.value))
+            found.append(Block(index, lower, bound, quantity, tier.value, tier))
         if bound is None or volume <= bound:
             break
         lower = bound
     return found
+
+
+def zone_shares(
+    volume: Decimal, total: Decimal, found: Sequence[Block], places: int
+) -> list[Decimal]:
+    """A zone's `volume` across the blocks `found` of all zones' `total`, in proportion
+    (spec 2.11, a multi-zone meter with tiers): `round(V_z × V_k / V)` at the volume's scale,
+    the last block the remainder, so the shares add up exactly to `volume`. A rounded share
+    never takes more than is left, so none has the other sign; a negative volume (a true-up
+    credit, 2.7) is split as its absolute value and negated."""
+    if volume < 0:
+        return [-share for share in zone_shares(-volume, total, found, places)]
+    shares: list[Decimal] = []
+    rest = volume
+    for block in found[:-1]:  # more than one block: `total` is positive
+        exact = Fraction(volume) * Fraction(block.quantity) / Fraction(total)
+        share = min(prorate(Decimal(exact.numerator), 1, exact.denominator, places), rest)
+        shares.append(share)
+        rest -= share
+    shares.append(rest)
+    return shares

@@ -20,8 +20,9 @@ billed` (billed = the posted amounts of its estimated lines, ×K included); this
 share is billed as a charge.
 
 Registers are settled together when they share the estimated periods and, when this
-period's tariff has zone prices, the zone (the posted lines say no more: they carry no
-meter).
+period's tariff has zone prices (also on its tiers), the zone (the posted lines say no more:
+they carry no meter). A past period re-rated per zone on a tiered tariff takes the blocks of
+all zones' shares of that period and the zone's share of each in proportion (2.11).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from kvit.core.inputs import TariffVersion
 from kvit.core.issues import Value
 from kvit.core.lines import Explanation, RegisterVolume
 from kvit.core.periods import Period
-from kvit.core.tariffs import ZERO, blocks, price
+from kvit.core.tariffs import ZERO, blocks, price, zone_shares
 
 RERATE_PAST = "rerate_past"
 ESTIMATE_RULES = frozenset(
@@ -112,13 +113,16 @@ def settle(
     return portions, rerates
 
 
-def post_rerates(run: Run, job: Job, rerates: Iterable[Rerate]) -> None:
+def post_rerates(run: Run, job: Job, rerates: Sequence[Rerate]) -> None:
     """One recalculation line per past period: re-rated amount − billed amount (2.7)."""
+    totals: dict[Period, Decimal] = {}  # all zones' shares of a period: its tier blocks
+    for rerate in rerates:
+        totals[rerate.period] = totals.get(rerate.period, ZERO) + rerate.allocated
     for rerate in rerates:
         settlement = rerate.settlement
         zone = settlement.zone
         estimated, billed = _posted(run, job, (rerate.period,), zone)
-        priced = _rerated(run, job, rerate, zone)
+        priced = _rerated(run, job, rerate, zone, totals[rerate.period])
         if priced is None:
             continue
         amount, tariff = priced
@@ -152,10 +156,12 @@ def post_rerates(run: Run, job: Job, rerates: Iterable[Rerate]) -> None:
 
 
 def _rerated(
-    run: Run, job: Job, rerate: Rerate, zone: str | None
+    run: Run, job: Job, rerate: Rerate, zone: str | None, total: Decimal
 ) -> tuple[Decimal, Decimal] | None:
     """The past period's share priced at that period's tariffs: split by days over its
-    tariff segments (2.13), tiers by blocks with monthly bounds (2.11)."""
+    tariff segments (2.13), tiers by blocks with monthly bounds (2.11). Per zone, the blocks
+    are those of all zones' shares of the period (`total`) and the zone takes its share of
+    each in proportion, at the tier's price for the zone (2.11)."""
     period = rerate.period
     places = run.places(job.service.unit)
     pieces: list[tuple[DateRange, TariffVersion | None]] = []
@@ -163,13 +169,27 @@ def _rerated(
         common = overlap(piece.span, rerate.span)
         if common is not None:
             pieces.append((common, piece.version))
-    shares = split_by_days(rerate.allocated, [days(span) for span, _ in pieces], places)
+    counts = [days(span) for span, _ in pieces]
+    shares = split_by_days(rerate.allocated, counts, places)
+    wholes = shares if zone is None else split_by_days(total, counts, places)
     amount = tariff = ZERO
-    for (span, version), share in zip(pieces, shares, strict=True):
+    for (span, version), share, whole in zip(pieces, shares, wholes, strict=True):
         if version is not None and version.tiers:
-            found = blocks(share, version.tiers, days(span), period.days, places)
-            amount += sum((price(block.quantity, block.value) for block in found), ZERO)
-            tariff = found[-1].value
+            if run.tiers_and_zones(job, span, version):
+                return None
+            found = blocks(whole, version.tiers, days(span), period.days, places)
+            if zone is None:
+                amount += sum((price(block.quantity, block.value) for block in found), ZERO)
+                tariff = found[-1].value
+                continue
+            prices = [block.tier.zone_value(Zone(zone)) for block in found]
+            parts = zone_shares(share, whole, found, places)
+            for block, part, value in zip(found, parts, prices, strict=True):
+                if value is None:
+                    run.no_tier_zone_price(job, span, zone, block.index)
+                    return None
+                amount += price(part, value)
+                tariff = value
             continue
         value = None if version is None else _value(version, zone)
         if value is None:

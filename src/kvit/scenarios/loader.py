@@ -502,12 +502,11 @@ class _Loader:
             )
         return start, end
 
-    @staticmethod
-    def tiers(item: Item) -> tuple[Tier, ...]:
+    def tiers(self, item: Item) -> tuple[Tier, ...]:
         found: list[Tier] = []
         entries = item.items()
         for index, entry in enumerate(entries):
-            fields = entry.fields("upto", "value")
+            fields = entry.fields("upto", "value", "zones")
             bound = fields.read("upto", Item.decimal, None)
             last = index == len(entries) - 1
             if bound is None and not last:
@@ -517,7 +516,8 @@ class _Loader:
                 raise fields.require("upto").error(
                     f"tier bounds must increase: {bound} is not above {previous}"
                 )
-            found.append(Tier(bound, fields.require("value").decimal()))
+            zones = fields.read("zones", self.zone_prices, ())
+            found.append(Tier(bound, fields.require("value").decimal(), zones))
         if not found:
             raise item.error("a tiered tariff needs at least one tier")
         return tuple(found)
