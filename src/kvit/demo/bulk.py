@@ -27,7 +27,8 @@ from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import ForeignKey, Model
 
-from kvit.demo.rows import Batch, Row
+from kvit.db.bulk import insert_rows, quoted
+from kvit.demo.rows import Batch
 from kvit.demo.schema import (
     ACCOUNT_SERVICE,
     BENEFIT,
@@ -50,14 +51,6 @@ FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.con
 WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
 ORDER BY 1
 """
-
-
-def quoted(name: str) -> str:
-    return f'"{name}"'
-
-
-def column_list(table: Table) -> str:
-    return ", ".join(quoted(c) for c in table.columns)
 
 
 def first_ids(connection: BaseDatabaseWrapper) -> dict[Table, int]:
@@ -123,33 +116,15 @@ class Writer:
 
     def write(self, batch: Batch) -> None:
         """Write the batch and empty it, so its memory is freed before the next one."""
-        raw: Any = self.connection.connection
         for table in TABLES:
             rows = batch.rows[table]
             if not rows:
                 continue
             started = time.perf_counter()
-            if self.postgres:
-                self._copy(raw, table, rows)
-            else:
-                marks = ", ".join("?" * len(table.columns))
-                raw.executemany(
-                    f"INSERT INTO {quoted(table.name)} ({column_list(table)}) VALUES ({marks})",  # noqa: S608
-                    rows,
-                )
+            insert_rows(self.connection, table.name, table.columns, rows)
             self.rows[table] += len(rows)
             self.seconds[table] += time.perf_counter() - started
             batch.rows[table] = []
-
-    def _copy(self, raw: Any, table: Table, rows: list[Row]) -> None:
-        # write_row (psycopg's C row formatter) measured as fast as joining COPY text
-        # ourselves, and it escapes and writes NULLs itself.
-        with raw.cursor() as cursor:
-            sql = f"COPY {quoted(table.name)} ({column_list(table)}) FROM STDIN"
-            with cursor.copy(sql) as copy:
-                write_row = copy.write_row
-                for row in rows:
-                    write_row(row)
 
     def finish(self, first: dict[Table, int]) -> None:
         if self.recreate:
