@@ -337,14 +337,14 @@ def test_a_house_meter_no_service_reads_is_rated_once(monkeypatch: pytest.Monkey
     assert "unknown_service" in {issue.code for issue in rating.issues}
 
 
-def test_only_the_accounts_that_read_the_house_volume_are_rated_again(
+def test_an_account_without_a_common_house_service_is_rated_as_by_itself(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     batch = example_10()
     batch[1] = period_inputs(premise("2", "45.10", "maintenance"))  # no common-house service
     calls = count_passes(monkeypatch)
     ratings = rate_building(batch, odpu("1312.50"))
-    assert calls == [len(batch), len(batch) - 1]
+    assert calls == [len(batch), len(batch)]
     assert ratings[1] == rate(batch[1])
     # its volumes (none) change the balance: 12,500 − (10,870 − 150) − 830 = 950
     assert soi_line(ratings[0]).explanation.values["house_volume"] == d("950.0000")
@@ -356,7 +356,7 @@ def test_without_a_measured_house_volume_the_services_report_it(
     batch = example_10()[:2]
     calls = count_passes(monkeypatch)
     ratings = rate_building(batch, {Resource.COLD_WATER: d("5")})  # no electricity figure
-    assert calls == [2]
+    assert calls == [2, 2]
     assert ratings == rate_all(batch)
     assert [issue.code for issue in ratings[0].issues] == ["house_volume_missing"]
 
@@ -380,7 +380,13 @@ def test_the_accounts_in_pass_two_share_one_building(monkeypatch: pytest.MonkeyP
     assert building.volumes == (
         CommonHouseVolume(E, d("12500.0000"), d("10870.0000"), d("830.0000")),
     )
-    assert seen[: len(batch)] == batch  # the first pass rates the inputs as given
+    # the first pass rates only the services that bill the house-metered resource itself
+    first = seen[: len(batch)]
+    assert [item.account.number for item in first] == [item.account.number for item in batch]
+    for item in first:
+        for connected in item.account.services:
+            service = item.services[connected.service]
+            assert service.resource is E and service.method is not Method.COMMON_HOUSE_BY_AREA
 
 
 def test_house_figures_given_with_the_inputs_are_replaced() -> None:

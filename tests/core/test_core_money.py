@@ -4,6 +4,7 @@ splits (spec 4; examples 12, 14, 21). No database."""
 from __future__ import annotations
 
 import decimal
+import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -219,6 +220,21 @@ class TestProrate:
         result = prorate(value, part, whole)
         assert abs(Fraction(result) - exact) <= Fraction(1, 200)
         assert prorate(-value, part, whole) == -result
+
+    @given(
+        st.decimals(min_value=-(10**12), max_value=10**12, places=9),
+        st.integers(-400, 400),
+        st.integers(1, 400),
+        st.integers(0, 9),
+    )
+    def test_is_the_exact_quotient_rounded_half_away_from_zero(
+        self, value: Decimal, part: int, whole: int, places: int
+    ) -> None:
+        exact = Fraction(value) * part / whole * 10**places
+        units = math.floor(abs(exact) + Fraction(1, 2))
+        expected = Decimal(-units if exact < 0 else units).scaleb(-places)
+        assert prorate(value, part, whole, places) == expected
+        assert prorate(Decimal(1), 1, 8, 2) == Decimal("0.13")  # a tie goes up
 
 
 # --- allocate -----------------------------------------------------------------------------

@@ -270,29 +270,40 @@ def rate_building(
     reads = [_reads(item, building) for item in inputs]
     if not any(reads):
         return rate_all(inputs, shared)
-    first_inputs: Sequence[PeriodInputs] = inputs
-    if building.volumes:  # the first pass must not use stale house figures
-        bare = replace(building, volumes=())
-        first_inputs = [_in(item, bare) for item in inputs]
-    ratings = rate_all(first_inputs, shared)
+    # Pass 1 rates only what makes the individual volumes: the services of the resources
+    # with a house meter, without the ones that read the house figures.
+    metered = {r for r, meter in building.common_meters.items() if meter is CommonMeter.PRESENT}
+    bare = replace(building, volumes=()) if building.volumes else building
+    volumes = rate_all(
+        [_volumes_only(item, bare, metered) for item in inputs],
+        shared,
+    )
     figures = house_volumes(
         building,
         period,
         house_meters,
         (
             (item.account.premise_kind, rating.volumes)
-            for item, rating in zip(inputs, ratings, strict=True)
+            for item, rating in zip(inputs, volumes, strict=True)
         ),
         carried,
     )
-    found = {figure.resource for figure in figures}
-    again = [index for index, wanted in enumerate(reads) if not wanted.isdisjoint(found)]
-    if again:
-        filled = replace(building, volumes=figures)
-        second = rate_all([_in(inputs[index], filled) for index in again], shared)
-        for index, rating in zip(again, second, strict=True):
-            ratings[index] = rating
-    return ratings
+    filled = replace(building, volumes=figures)
+    return rate_all([_in(item, filled) for item in inputs], shared)
+
+
+def _volumes_only(item: PeriodInputs, building: Building, metered: set[Resource]) -> PeriodInputs:
+    """The account with only the services that bill a house-metered resource's own volume
+    (common-house needs and heating by area read the house figures, they make none)."""
+    services = item.services
+    kept = tuple(
+        connected
+        for connected in item.account.services
+        if (service := services.get(connected.service)) is not None
+        and service.resource in metered
+        and service.method not in (Method.COMMON_HOUSE_BY_AREA, Method.HEATING_BY_AREA)
+    )
+    return replace(item, account=replace(item.account, building=building, services=kept))
 
 
 def _building_of(inputs: Sequence[PeriodInputs]) -> tuple[Building | None, Period]:

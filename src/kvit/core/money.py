@@ -114,16 +114,18 @@ def prorate(value: Decimal, part: int, whole: int, places: int = 2) -> Decimal:
     round to the context precision and then round again. Covers every proration of the spec:
     round2(Base × T × d / D), round3(V × d_old / D), round3(norm × person-days / D).
     """
-    exact = Fraction(_exact(value, "value"))
+    numerator, denominator = _exact(value, "value").as_integer_ratio()
     if not (isinstance(part, int) and isinstance(whole, int)):
         raise TypeError(f"part and whole must be whole numbers of days, got {part!r} / {whole!r}")
     if whole <= 0:
         raise ValueError(f"cannot prorate over {whole} days: the whole must be positive")
     if places < 0:
         raise ValueError(f"places must be 0 or more, got {places}")
-    scaled = abs(exact * part / whole) * 10**places
-    units = math.floor(scaled + Fraction(1, 2))
-    signed = -units if exact * part < 0 else units
+    # In whole numbers (exact and fast): units = ⌊|n × part × 10^places| / (d × whole) + ½⌋
+    top = abs(numerator * part) * 10**places
+    bottom = denominator * whole
+    units = (2 * top + bottom) // (2 * bottom)
+    signed = -units if numerator * part < 0 else units
     return Decimal(signed).scaleb(-places, context=_CONTEXT)
 
 

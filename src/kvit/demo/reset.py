@@ -14,7 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Model, Q, QuerySet
 
-from kvit.demo.bulk import quoted
+from kvit.db.bulk import quoted
 from kvit.demo.energy_catalog import CODE as ENERGY_CODE
 from kvit.demo.housing_catalog import CODE as HOUSING_CODE
 from kvit.demo.schema import TABLES, TENANT, USER, Table
