@@ -33,6 +33,7 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kvit"))
 BIC = "044525225"  # a real BIC (Sberbank, Moscow); its correspondent account is below
 CORR_ACCOUNT = "30101810400000000225"
 ALWAYS = date(2020, 1, 1)
+PERIOD = date(2024, 1, 1)  # the billing period the ledger factories post into
 
 
 # --- the database guard -------------------------------------------------------------------
@@ -303,6 +304,32 @@ class Make:
         fields = {"name": "due_day", "value": "12", "effective_from": ALWAYS, **fields}
         return saved(Parameter(tenant=tenant, **fields))
 
+    def billing_period(self, tenant: Any, period: date = PERIOD) -> Any:
+        from kvit.ledger.actions import open_period
+
+        return open_period(tenant, period)
+
+    def entry(self, account: Any, provider: Any = None, service: Any = None, **fields: Any) -> Any:
+        """A posted ledger entry (a charge of 100.00 in January 2024 unless told otherwise);
+        its period is opened if it is not yet."""
+        from kvit.ledger.actions import open_period, post_entries
+        from kvit.ledger.models import LedgerEntry
+
+        provider = provider or self.provider(account.tenant)
+        fields = {
+            "period": PERIOD,
+            "posted_on": date(2024, 1, 31),
+            "kind": "charge",
+            "amount": Decimal("100.00"),
+            **fields,
+        }
+        open_period(account.tenant, fields["period"])
+        entry = LedgerEntry(
+            tenant=account.tenant, account=account, provider=provider, service=service, **fields
+        )
+        (posted,) = post_entries([entry])
+        return posted
+
     def user(self, tenant: Any, role: str = "accountant", **fields: Any) -> Any:
         from kvit.users.models import User
 
@@ -367,6 +394,48 @@ def staff(make: Make, tenant: Any) -> dict[str, Any]:
     from kvit.users.models import Role
 
     return {role: make.user(tenant, role) for role in Role.values if role != Role.CONSUMER}
+
+
+def empty_append_only_tables() -> None:
+    """Delete every row of the append-only tables (`kvit.db.append_only`) past the
+    database's refusal: after a test whose rows were committed, Django's flush truncates
+    every table, which the triggers allow only for an empty one. Test-only: it uses the
+    table owner's DDL power; nothing in Kvit deletes ledger rows."""
+    from django.apps import apps
+    from django.db import connection, transaction
+
+    from kvit.db.append_only import AppendOnly
+    from kvit.db.triggers import install_sqlite_triggers
+
+    tables = [
+        model._meta.db_table
+        for model in apps.get_models()
+        if any(isinstance(c, AppendOnly) for c in model._meta.constraints)
+    ]
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending before ALTER
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER USER")
+                cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 (model metadata)
+                cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER")
+        else:
+            cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+            for name, table in cursor.fetchall():
+                if table in tables:
+                    cursor.execute(f"DROP TRIGGER {quote(name)}")
+            for table in tables:
+                cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 (model metadata)
+    install_sqlite_triggers()
+
+
+@pytest.fixture
+def purge_append_only(transactional_db: None) -> Any:
+    """For tests whose rows are committed (other connections or processes must see them):
+    the append-only tables are emptied afterwards, before Django's flush."""
+    yield
+    empty_append_only_tables()
 
 
 def clean_errors(obj: Any) -> dict[str, list[str]]:

@@ -13,6 +13,8 @@ from django.urls import reverse
 from stdnum.ru import inn as stdnum_inn
 
 from kvit.accounts.models import Account, AccountService, Contract
+from kvit.ledger.actions import open_period, post_entries
+from kvit.ledger.models import BillingPeriod, LedgerEntry
 from kvit.metering.models import Meter, Reading
 from kvit.parameters.models import Parameter
 from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Registration
@@ -84,6 +86,8 @@ class World:
     benefit: Benefit
     meter: Meter
     reading: Reading
+    billing_period: BillingPeriod
+    ledger_entry: LedgerEntry
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -144,6 +148,24 @@ def world(name: str = "") -> World:
             installed_on=START,
         )
     )
+    billing_period = open_period(tenant, START)
+    (ledger_entry,) = post_entries(
+        [
+            LedgerEntry(
+                tenant=tenant,
+                account=account,
+                provider=provider,
+                service=service,
+                period=START,
+                posted_on=date(2024, 1, 31),
+                kind=LedgerEntry.Kind.CHARGE,
+                amount=Decimal("45.12"),
+                quantity=Decimal("1.000000"),
+                unit="m3",
+                tariff=Decimal("45.120000"),
+            )
+        ]
+    )
     return World(
         tenant=tenant,
         node=node,
@@ -196,6 +218,8 @@ def world(name: str = "") -> World:
         ),
         meter=meter,
         reading=saved(Reading(meter=meter, taken_on=date(2024, 2, 25), value=Decimal("12.345"))),
+        billing_period=billing_period,
+        ledger_entry=ledger_entry,
     )
 
 

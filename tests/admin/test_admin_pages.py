@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kvit.accounts.models import Account
+from kvit.ledger.models import LedgerEntry
 from kvit.metering.models import Reading
 from kvit.tariffs.models import Tariff
 from kvit.users.admin_scoping import ParentEditedAdmin
@@ -23,11 +24,13 @@ pytestmark = pytest.mark.django_db
 MODELS = kvit_models()
 # Edited only inline on their parent (shares must add up to 1, tiers must be consistent).
 PARENT_EDITED = {m for m, a in admin.site._registry.items() if isinstance(a, ParentEditedAdmin)}
+# Never added nor changed in the back-office: actions post them.
+READ_ONLY = {LedgerEntry}
 
 
 def test_every_reference_model_has_an_admin() -> None:
     labels = {m._meta.label for m in MODELS}
-    assert len(labels) == 24
+    assert len(labels) == 26
     assert {"accounts.Account", "metering.Reading", "users.User", "tenants.Tenant"} <= labels
 
 
@@ -51,7 +54,7 @@ def test_changelist_add_change_and_history_pages(
     client = client_as(who)
     obj = obj_of(world_a, model, who)
     assert client.get(admin_url(model, "changelist")).status_code == 200
-    add_forbidden = model in PARENT_EDITED or (
+    add_forbidden = model in PARENT_EDITED | READ_ONLY or (
         model._meta.label == "tenants.Tenant" and not who.is_superuser
     )
     assert client.get(admin_url(model, "add")).status_code == (403 if add_forbidden else 200)

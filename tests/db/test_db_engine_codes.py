@@ -11,6 +11,7 @@ from django.db import models
 
 from kvit.accounts.models import Account
 from kvit.core import codes
+from kvit.ledger.models import ENGINE_KINDS, LedgerEntry
 from kvit.metering import resources
 from kvit.metering.models import Meter, Reading
 from kvit.people.models import Registration
@@ -46,3 +47,13 @@ def test_zones_by_meter_zone_count_agree() -> None:
     engine = {n: tuple(z.value for z in zones) for n, zones in codes.ZONES_BY_COUNT.items()}
     model = {n: tuple(str(z) for z in zones) for n, zones in resources.ZONES_BY_COUNT.items()}
     assert engine == model
+
+
+def test_the_engines_line_kinds_are_ledger_kinds_with_the_same_values() -> None:
+    """The ledger has more kinds (payment, reversal …); each kind the engine proposes is the
+    ledger kind of the same name and value, listed first."""
+    engine = {kind.name: kind.value for kind in codes.LineKind}
+    ledger = {kind.name: kind.value for kind in LedgerEntry.Kind}
+    assert engine.items() <= ledger.items()
+    assert list(ledger.values())[: len(engine)] == list(engine.values())
+    assert frozenset(engine.values()) == ENGINE_KINDS

@@ -20,6 +20,8 @@ from django.db import models
 from simple_history.models import HistoricalChanges
 
 from kvit.accounts.models import Account, Contract
+from kvit.billing.models import BillRun, BillRunChunk
+from kvit.ledger.models import AccountBalance
 from kvit.metering.models import Reading
 from kvit.premises.models import BuildingResource, MeterImpossibility
 from kvit.tariffs.models import TariffTier, TariffZone
@@ -143,6 +145,13 @@ def populate(make: Any) -> World:
     add(make.reading(neighbour_meter))
     add(make.meter(tenant=tenant, kind="common_house", resource="heat", building=building))
     add(make.parameter(tenant))
+    add(make.billing_period(tenant))
+    add(make.entry(account, provider, service), consumer=True)
+    add(make.entry(neighbour_account, provider, service))
+    for balance in AccountBalance.objects.filter(account__tenant=tenant):
+        add(balance, consumer=balance.account_id == account.pk)
+    run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
+    add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
     for role in ("chairman", "accountant"):
         add(make.user(tenant, role))
     return world

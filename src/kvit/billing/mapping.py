@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -47,6 +47,7 @@ from kvit.core.codes import (
     Zone,
 )
 from kvit.core.config import Config, config_on
+from kvit.core.consumption import Cutoffs
 from kvit.core.periods import Period
 from kvit.metering.models import Meter as MeterRow
 from kvit.metering.models import Reading as ReadingRow
@@ -57,9 +58,11 @@ from kvit.people.models import Benefit, BenefitCategory, Ownership, Registration
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility
 from kvit.tariffs.models import Norm, Service, Tariff, TariffTier, TariffZone
 
-QUERIES_PER_CHUNK = 8
-"""Accounts, connected services, registrations, owners, benefits, meters, readings and
-meter impossibilities: the fetch's whole cost per chunk (a test counts them)."""
+QUERIES_PER_CHUNK = 14
+"""Accounts, connected services, registrations, owners, benefits, meters, recent readings,
+older readings (only when some register needs them), meter impossibilities, the buildings
+with their common-house meter flags, and the house meters with their readings (only for
+buildings that have one): the fetch's whole cost per chunk, at most (a test counts them)."""
 
 
 def lookback_months(config: Config) -> int:
@@ -79,7 +82,6 @@ class Catalogue:
     service_codes: dict[int, str]  # service pk → code
     service_ids: dict[str, int]  # code → service pk
     categories: dict[int, tuple[str, Decimal, tuple[str, ...]]]  # pk → code, rate, services
-    buildings: dict[int, core.Building]
 
     @classmethod
     def load(cls, tenant_id: int, period: Period) -> Catalogue:
@@ -93,7 +95,6 @@ class Catalogue:
             {pk: service.code for pk, service in services.items()},
             {service.code: pk for pk, service in services.items()},
             _categories(tenant_id, {pk: service.code for pk, service in services.items()}),
-            _buildings(tenant_id),
         )
 
 
@@ -115,6 +116,16 @@ class Chunk:
     inputs: tuple[core.PeriodInputs, ...]
     account_ids: dict[str, int]  # account number → pk
     tenant_id: int
+    buildings: tuple[int | None, ...] = ()  # each input's building (pk), for the house rules
+    houses: dict[int, House] = field(default_factory=dict)  # buildings with a house meter
+
+
+@dataclass(frozen=True, slots=True)
+class House:
+    """A building's common-house meters and their readings (spec 2.8, 2.9)."""
+
+    meters: tuple[core.Meter, ...]
+    readings: tuple[core.Reading, ...]
 
 
 def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
@@ -175,41 +186,25 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
         MeterRow.objects.filter(premise_id__in=premises, kind__in=MeterRow.PREMISE_KINDS)
         .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
         .order_by("premise_id", "installed_on", "pk")
-        .values_list(
-            "premise_id",
-            "pk",
-            "serial_number",
-            "resource",
-            "installed_on",
-            "zones",
-            "kind",
-            "integer_digits",
-            "fraction_digits",
-            "transform_ratio",
-            "removed_on",
-            "verified_on",
-            "verification_interval_years",
-            "status",
-            "failed_on",
-        )
+        .values_list("premise_id", *METER_COLUMNS)
     )
-    since = _months_before(first, lookback_months(catalogue.config))
-    readings = _group(
-        ReadingRow.objects.filter(
-            meter__premise_id__in=premises,
-            meter__kind__in=MeterRow.PREMISE_KINDS,
-            status=ReadingRow.Status.ACCEPTED,
-            taken_on__gte=since,
-            taken_on__lt=end,
-        )
-        .order_by("meter_id", "zone", "taken_on", "pk")
-        .values_list("meter_id", "zone", "taken_on", "value", "kind")
-    )
+    recent = _months_before(first, RECENT_MONTHS)
+
+    def lately(start: date, stop: date | None) -> bool:
+        return start >= recent or (stop is not None and stop < end)
+
+    moving = {  # premises with an account or a service starting or ending lately
+        row[7]
+        for row in rows
+        if lately(row[2], row[3]) or any(lately(c[2], c[3]) for c in connected.get(row[0], ()))
+    }
+    readings = _readings(catalogue, meters, moving)
     impossible = _group(
         MeterImpossibility.objects.filter(premise_id__in=premises).values_list(
             "premise_id", "resource"
         )
     )
+    buildings = _buildings({row[11] for row in rows if row[11] is not None})
     inputs = []
     for (
         pk,
@@ -241,19 +236,19 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
             ),
             closed_on=closed_on,
             share=Fraction(num, den),
-            premise_kind=PremiseKind(kind) if kind else PremiseKind.RESIDENTIAL,
-            consumer_kind=ConsumerKind(consumer),
+            premise_kind=PREMISE_KINDS.get(kind, PremiseKind.RESIDENTIAL),
+            consumer_kind=CONSUMER_KINDS[consumer],
             rooms=rooms or 1,
             registrations=tuple(
-                core.Registration(str(person), start, stop, RegistrationKind(reg_kind))
+                core.Registration(str(person), start, stop, REGISTRATION_KINDS[reg_kind])
                 for person, start, stop, reg_kind in registrations.get(pk, ())
             ),
             owners=len(owners.get(premise, ())) if premise is not None else 0,
             benefits=_grants(catalogue, benefits.get(pk, ())),
             meter_impossible=frozenset(
-                Resource(resource) for (resource,) in impossible.get(premise, ())
+                RESOURCES[resource] for (resource,) in impossible.get(premise, ())
             ),
-            building=catalogue.buildings.get(building) if building is not None else None,
+            building=buildings.get(building) if building is not None else None,
         )
         inputs.append(
             core.PeriodInputs(
@@ -265,10 +260,139 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
                 premise_readings,
             )
         )
-    return Chunk(tuple(inputs), {row[1]: row[0] for row in rows}, catalogue.tenant_id)
+    return Chunk(
+        tuple(inputs),
+        {row[1]: row[0] for row in rows},
+        catalogue.tenant_id,
+        tuple(row[11] for row in rows),
+        _houses(catalogue, buildings),
+    )
+
+
+def _houses(catalogue: Catalogue, buildings: dict[int, core.Building]) -> dict[int, House]:
+    """The common-house meters of the buildings that have one present, with their readings
+    (two queries)."""
+    metered = [
+        pk
+        for pk, building in buildings.items()
+        if CommonMeter.PRESENT in building.common_meters.values()
+    ]
+    meters = _group(
+        MeterRow.objects.filter(building_id__in=metered, kind=MeterRow.Kind.COMMON_HOUSE)
+        .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=catalogue.period.first_day))
+        .order_by("building_id", "installed_on", "pk")
+        .values_list("building_id", *METER_COLUMNS)
+    )
+    readings = _readings(catalogue, meters, set(meters))  # the whole look-back: rarely many
+    houses = {}
+    for building, rows in meters.items():
+        found, found_readings = _meters(rows, readings)
+        houses[building] = House(found, found_readings)
+    return houses
 
 
 Row = tuple[Any, ...]
+# Text → enum by dictionary: `Enum(value)` costs microseconds, and a chunk has ~100,000 rows.
+ZONES = {zone.value: zone for zone in Zone}
+READING_KINDS = {kind.value: kind for kind in ReadingKind}
+RESOURCES = {resource.value: resource for resource in Resource}
+METER_KINDS = {kind.value: kind for kind in MeterKind}
+METER_STATUSES = {status.value: status for status in MeterStatus}
+REGISTRATION_KINDS = {kind.value: kind for kind in RegistrationKind}
+PREMISE_KINDS = {kind.value: kind for kind in PremiseKind}
+CONSUMER_KINDS = {kind.value: kind for kind in ConsumerKind}
+METER_ZONES = {count: tuple(ZONES[z] for z in codes) for count, codes in ZONES_BY_COUNT.items()}
+QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(7))  # meters show 0 … 6
+METER_COLUMNS = (
+    "pk",
+    "serial_number",
+    "resource",
+    "installed_on",
+    "zones",
+    "kind",
+    "integer_digits",
+    "fraction_digits",
+    "transform_ratio",
+    "removed_on",
+    "verified_on",
+    "verification_interval_years",
+    "status",
+    "failed_on",
+)
+RECENT_MONTHS = 2  # the months before the period whose readings every register loads
+
+
+def _readings(
+    catalogue: Catalogue, meters: dict[Any, list[Row]], moving: set[Any]
+) -> dict[Any, list[Row]]:
+    """Accepted readings by meter, in two queries whatever the chunk's size.
+
+    Every register gets its readings from `RECENT_MONTHS` before the period on: enough for
+    a reading in this period's window and one in the previous window, which is all a
+    metered line needs. The registers that may need more — a window without a reading (an
+    average, a true-up over estimated months), a failed or expiring meter, a meter
+    installed or removed lately (a replacement gap), a premise whose account or service
+    starts or ends lately (`moving`: its days end before the window does) — get the whole
+    look-back of the averaging rules (`lookback_months`) in the second query.
+    """
+    period = catalogue.period
+    end = period.end
+    recent = _months_before(period.first_day, RECENT_MONTHS)
+    ids = [row[0] for rows in meters.values() for row in rows]
+    found = _group(
+        ReadingRow.objects.filter(
+            meter_id__in=ids,
+            status=ReadingRow.Status.ACCEPTED,
+            taken_on__gte=recent,
+            taken_on__lt=end,
+        )
+        .order_by("meter_id", "zone", "taken_on", "pk")
+        .values_list("meter_id", "zone", "taken_on", "value", "kind")
+    )
+    day = catalogue.config.reading_cutoff_day
+    cutoffs, before = Cutoffs.of(period, day), Cutoffs.of(period.previous(), day)
+    history = [
+        row[0]
+        for premise, rows in meters.items()
+        for row in rows
+        if premise in moving
+        or _needs_history(row, found.get(row[0], ()), cutoffs, before.previous, recent)
+    ]
+    if history:
+        since = _months_before(period.first_day, lookback_months(catalogue.config))
+        older = _group(
+            ReadingRow.objects.filter(
+                meter_id__in=history,
+                status=ReadingRow.Status.ACCEPTED,
+                taken_on__gte=since,
+                taken_on__lt=recent,
+            )
+            .order_by("meter_id", "zone", "taken_on", "pk")
+            .values_list("meter_id", "zone", "taken_on", "value", "kind")
+        )
+        for meter, rows in older.items():
+            found[meter] = rows + found.get(meter, [])
+    return found
+
+
+def _needs_history(
+    meter: Row, readings: Sequence[Row], cutoffs: Cutoffs, earlier: date, recent: date
+) -> bool:
+    """Whether a register of the meter may need readings older than `recent` (`earlier`:
+    the cutoff that opens the previous window)."""
+    _, _, _, installed_on, zones, _, _, _, _, removed_on, verified_on, interval, _, failed = meter
+    due = verification_due(verified_on, interval)
+    if failed is not None or (due is not None and due <= cutoffs.period_end):
+        return True
+    if installed_on >= recent or (removed_on is not None and removed_on >= recent):
+        return True
+    for zone in ZONES_BY_COUNT.get(zones, ()):
+        days = [taken_on for z, taken_on, _, _ in readings if z == zone]
+        if not any(cutoffs.previous < day <= cutoffs.current for day in days):
+            return True  # this window is estimated or settled by a true-up
+        if not any(earlier < day <= cutoffs.previous for day in days):
+            return True  # the last window was: the start reading is older
+    return False
 
 
 def _group(rows: Iterable[Row]) -> dict[Any, list[Row]]:
@@ -293,24 +417,39 @@ def _meters(
         meters.append(
             core.Meter(
                 name,
-                Resource(resource),
+                RESOURCES[resource],
                 installed_on,
-                zones=tuple(Zone(zone) for zone in ZONES_BY_COUNT.get(zones, ())),
-                kind=MeterKind(kind),
+                zones=METER_ZONES[zones],
+                kind=METER_KINDS[kind],
                 integer_digits=integer_digits,
                 fraction_digits=fraction_digits,
                 transform_ratio=ratio,
                 removed_on=removed_on,
                 verification_due=verification_due(verified_on, interval),
-                status=MeterStatus(status),
+                status=METER_STATUSES[status],
                 failed_on=failed_on,
             )
         )
-        found.extend(
-            core.Reading(name, Zone(zone), taken_on, value, ReadingKind(reading_kind))
-            for zone, taken_on, value, reading_kind in readings.get(pk, ())
-        )
+        quantum = QUANTA[fraction_digits]
+        for zone, taken_on, value, kind in readings.get(pk, ()):
+            short = value.quantize(quantum)  # a column's 100.250000 is the meter's 100.250
+            found.append(
+                core.Reading(
+                    name,
+                    ZONES[zone],
+                    taken_on,
+                    short if short == value else value,
+                    READING_KINDS[kind],
+                )
+            )
     return tuple(meters), tuple(found)
+
+
+def shortest(value: Decimal, places: int) -> Decimal:
+    """`value` at `places` decimals when no digit is lost (a column's 100.250000 is the
+    meter's 100.250), else as it is."""
+    short = value.quantize(Decimal(1).scaleb(-places))
+    return short if short == value else value
 
 
 def _grants(catalogue: Catalogue, rows: Iterable[Row]) -> tuple[core.BenefitGrant, ...]:
@@ -430,11 +569,11 @@ def _categories(
     }
 
 
-def _buildings(tenant_id: int) -> dict[int, core.Building]:
-    """Buildings with their common-house meters; house volumes and heating seasons have no
-    models yet (the engine reports what it then cannot compute)."""
+def _buildings(ids: set[int]) -> dict[int, core.Building]:
+    """The chunk's buildings with their common-house meters; house volumes are computed by
+    the bill run (`kvit.core.house_balance`), heating seasons have no model yet."""
     meters = _group(
-        BuildingResource.objects.filter(building__tenant_id=tenant_id).values_list(
+        BuildingResource.objects.filter(building_id__in=ids).values_list(
             "building_id", "resource", "common_meter"
         )
     )
@@ -443,9 +582,9 @@ def _buildings(tenant_id: int) -> dict[int, core.Building]:
             total,
             common,
             HeatingScheme(heating),
-            {Resource(r): CommonMeter(m) for r, m in meters.get(pk, ())},
+            {RESOURCES[r]: CommonMeter(m) for r, m in meters.get(pk, ())},
         )
-        for pk, total, common, heating in Building.objects.filter(tenant_id=tenant_id).values_list(
+        for pk, total, common, heating in Building.objects.filter(pk__in=ids).values_list(
             "pk", "total_area", "common_area", "heating_scheme"
         )
     }

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "kvit.tariffs",
     "kvit.accounts",
     "kvit.metering",
+    "kvit.ledger",
+    "kvit.billing",
     "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",
@@ -99,6 +101,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+
+# Distributed bill runs (`kvit billrun --broker URL`, `kvit.config.celery`). Workers take
+# the broker from KVIT_BROKER_URL (redis://… or amqp://…); empty: no distributed mode.
+# No result backend: the caller follows the chunks' status in the database.
+CELERY_BROKER_URL = os.environ.get("KVIT_BROKER_URL", "")
+CELERY_TASK_IGNORE_RESULT = True
+# A chunk task may run twice (architecture §8, reliability R11): it is acknowledged only
+# after it finished, given back when its worker dies, and a worker takes one at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged task to another worker after this many seconds: longer
+# than the longest chunk, so that a slow chunk is not billed twice at once (it would be
+# harmless, only wasted).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Seconds a distributed bill run waits for a worker to take one of its waiting chunks.
+BILL_RUN_WORKER_TIMEOUT = int(os.environ.get("KVIT_WORKER_TIMEOUT", "60"))
 
 AUTH_USER_MODEL = "users.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -24,6 +24,17 @@ def insert_rows(
     rows: Iterable[Sequence[Any]],
 ) -> None:
     """Insert `rows` into `table` (names come from model metadata, never from input)."""
+    # The raw driver's errors become Django's (IntegrityError …), as from the ORM.
+    with connection.wrap_database_errors:
+        _insert(connection, table, columns, rows)
+
+
+def _insert(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> None:
     names = ", ".join(quoted(column) for column in columns)
     connection.ensure_connection()
     raw: Any = connection.connection

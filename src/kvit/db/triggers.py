@@ -1,7 +1,10 @@
-"""SQLite triggers that stand in for PostgreSQL exclusion constraints.
+"""SQLite triggers that stand in for what SQLite cannot declare.
 
-SQLite has no exclusion constraints, and Django rebuilds a SQLite table on many schema
-changes, dropping its triggers; so the triggers are (re)installed after every `migrate`.
+Two constraints need them: `NoOverlap` (PostgreSQL has exclusion constraints, SQLite does
+not) and `AppendOnly` (PostgreSQL gets its triggers from the migration). Django rebuilds a
+SQLite table on many schema changes, dropping its triggers, so every trigger is
+(re)installed after every `migrate`: a constraint with SQLite triggers has a
+`sqlite_triggers(model)` method, and this module runs what it returns.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.db import connections
+from django.db import connections, models
 
 from kvit.db.effective import NoOverlap, concrete_field
 
@@ -30,6 +33,15 @@ def no_overlap_triggers(table: str, columns: list[str], name: str) -> list[str]:
     ]
 
 
+def sqlite_triggers(model: type[models.Model], constraint: models.BaseConstraint) -> list[str]:
+    """The triggers that enforce `constraint` of `model` on SQLite ([] when none)."""
+    if isinstance(constraint, NoOverlap):
+        columns = [concrete_field(model, f).column for f in constraint.fields]
+        return no_overlap_triggers(model._meta.db_table, columns, constraint.name)
+    method = getattr(constraint, "sqlite_triggers", None)
+    return list(method(model)) if method is not None else []
+
+
 def install_sqlite_triggers(using: str = "default", **_: Any) -> None:
     connection = connections[using]
     if connection.vendor != "sqlite":
@@ -37,11 +49,8 @@ def install_sqlite_triggers(using: str = "default", **_: Any) -> None:
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
         for model in apps.get_models():
-            table = model._meta.db_table
-            if table not in existing:
+            if model._meta.db_table not in existing:
                 continue
             for constraint in model._meta.constraints:
-                if isinstance(constraint, NoOverlap):
-                    columns = [concrete_field(model, f).column for f in constraint.fields]
-                    for sql in no_overlap_triggers(table, columns, constraint.name):
-                        cursor.execute(sql)
+                for sql in sqlite_triggers(model, constraint):
+                    cursor.execute(sql)

@@ -17,7 +17,9 @@ EVERYTHING = "*"
 
 CHANGES: dict[str, frozenset[str]] = {
     Role.CHAIRMAN: frozenset({EVERYTHING}),
-    Role.ACCOUNTANT: frozenset({"tariffs", "parameters", "providers", "accounts", "people"}),
+    Role.ACCOUNTANT: frozenset(
+        {"tariffs", "parameters", "providers", "accounts", "people", "ledger.billingperiod"}
+    ),
     Role.ENGINEER: frozenset({"metering", "premises"}),
     Role.OPERATOR: frozenset({"accounts", "people", "metering.reading"}),
     Role.CASHIER: frozenset(),

@@ -1,0 +1,79 @@
+"""Recording a reading bills it at once: the balance read afterwards is current."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kvit.billing.actions import bill
+from kvit.core.periods import Period
+from kvit.ledger.actions import close_period, open_period
+from kvit.ledger.models import LedgerEntry
+from kvit.ledger.queries import balance
+from kvit.metering.actions import reading_period, record_reading
+
+JULY = Period(2025, 7)
+
+
+@pytest.mark.parametrize(
+    ("taken_on", "period"),
+    [
+        (date(2025, 7, 25), "2025-07"),
+        (date(2025, 7, 26), "2025-08"),
+        (date(2025, 12, 31), "2026-01"),
+    ],
+)
+def test_a_reading_belongs_to_the_window_up_to_the_cutoff(taken_on: date, period: str) -> None:
+    assert reading_period(taken_on, 25) == Period.parse(period)
+
+
+def metered(make: Any) -> Any:
+    tenant = make.tenant()
+    premise = make.premise(make.building(tenant))
+    account = make.account(premise)
+    water = make.service(tenant, code="cold_water")
+    make.tariff(water, value=Decimal("45.120000"))
+    make.account_service(account, water)
+    meter = make.meter(premise)
+    make.reading(meter, taken_on=date(2025, 6, 20), value=Decimal("100.000"))
+    open_period(tenant, JULY.first_day)
+    return account, meter
+
+
+@pytest.mark.django_db
+def test_the_open_period_follows_a_new_reading_at_once(make: Any) -> None:
+    account, meter = metered(make)
+    record_reading(meter, Decimal("105.000"), date(2025, 7, 20))
+    assert balance(account) == Decimal("225.60")  # 5 m³ × 45.12, no bill run needed
+    record_reading(meter, Decimal("106.000"), date(2025, 7, 24))
+    assert balance(account) == Decimal("270.72")
+    assert bill(account.tenant, JULY, today=date(2025, 8, 1)).entries == 0  # already current
+
+
+@pytest.mark.django_db
+def test_a_late_reading_for_a_closed_period_is_a_recalculation_in_the_open_one(make: Any) -> None:
+    account, meter = metered(make)
+    record_reading(meter, Decimal("105.000"), date(2025, 7, 20))
+    open_period(account.tenant, date(2025, 8, 1))
+    close_period(account.tenant, JULY.first_day, make.user(account.tenant))
+    record_reading(meter, Decimal("106.000"), date(2025, 7, 24))
+    entry = LedgerEntry.objects.get(kind="recalculation")
+    assert (entry.period, entry.corrects_period, entry.amount) == (
+        date(2025, 8, 1),
+        JULY.first_day,
+        Decimal("45.12"),
+    )
+    assert entry.explanation["reason"] == "late_reading"
+
+
+@pytest.mark.django_db
+def test_a_reading_that_does_not_fit_the_meter_is_refused_and_nothing_posted(make: Any) -> None:
+    _account, meter = metered(make)
+    with pytest.raises(ValidationError, match="integer digits"):
+        record_reading(meter, Decimal("100000.000"), date(2025, 7, 20))
+    assert not LedgerEntry.objects.exists()
+    assert meter.readings.count() == 1
