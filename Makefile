@@ -17,10 +17,11 @@ $(BIN)/kvit: pyproject.toml
 
 install: $(BIN)/kvit
 
-## demo: install, migrate the SQLite database, seed demo data, serve on 127.0.0.1:8000
+## demo: install, migrate the SQLite database, seed demo data, bill its months, serve on 127.0.0.1:8000
 demo: install
 	$(BIN)/kvit migrate --noinput
 	$(BIN)/kvit seed --accounts $(DEMO_ACCOUNTS) --if-empty
+	$(BIN)/kvit bill_demo
 	$(BIN)/kvit runserver 127.0.0.1:8000
 
 ## test: install, lint, then the whole suite on SQLite and on PostgreSQL
