@@ -25,4 +25,4 @@ def test_the_demo_months_are_billed_once() -> None:
     call_command("bill_demo", stdout=out)
     assert LedgerEntry.objects.count() == entries  # the open month again: nothing new
     assert BillRun.objects.count() == runs + 2
-    assert ": 0 entries" in out.getvalue()
+    assert "2025-06…2025-06: 0 entries" in out.getvalue()

@@ -35,18 +35,20 @@ class Command(BaseCommand):
                     tenant=tenant, status=BillingPeriod.Status.CLOSED
                 ).values_list("period", flat=True)
             )
-            billed = 0
+            runs = []
             for index, period in enumerate(months):
                 if period.first_day in closed:
                     continue
                 open_period(tenant, period.first_day)
-                summary = bill(tenant, period, today=period.end)
-                billed += 1
+                runs.append(bill(tenant, period, today=period.end))
                 if index < len(months) - 1:
                     close_period(tenant, period.first_day, None)
-                self.stdout.write(
-                    f"{tenant.code} {period}: {summary.entries:,} entries, "
-                    f"{summary.amount:,.2f} charged, {len(summary.skipped):,} skipped"
-                )
-            if not billed:
+            if not runs:
                 self.stdout.write(f"{tenant.code}: the demo months are billed already")
+                continue
+            # one line per organisation, so the logins printed by the seed stay in view
+            self.stdout.write(
+                f"{tenant.code}: billed {runs[0].run.period:%Y-%m}…{runs[-1].run.period:%Y-%m}: "
+                f"{sum(r.entries for r in runs):,} entries, "
+                f"{sum(len(r.skipped) for r in runs):,} account-months skipped"
+            )
