@@ -339,16 +339,7 @@ def _readings(
     end = period.end
     recent = _months_before(period.first_day, RECENT_MONTHS)
     ids = [row[0] for rows in meters.values() for row in rows]
-    found = _group(
-        ReadingRow.objects.filter(
-            meter_id__in=ids,
-            status=ReadingRow.Status.ACCEPTED,
-            taken_on__gte=recent,
-            taken_on__lt=end,
-        )
-        .order_by("meter_id", "zone", "taken_on", "pk")
-        .values_list("meter_id", "zone", "taken_on", "value", "kind")
-    )
+    found = _accepted(ids, recent, end)
     day = catalogue.config.reading_cutoff_day
     cutoffs, before = Cutoffs.of(period, day), Cutoffs.of(period.previous(), day)
     history = [
@@ -360,19 +351,23 @@ def _readings(
     ]
     if history:
         since = _months_before(period.first_day, lookback_months(catalogue.config))
-        older = _group(
-            ReadingRow.objects.filter(
-                meter_id__in=history,
-                status=ReadingRow.Status.ACCEPTED,
-                taken_on__gte=since,
-                taken_on__lt=recent,
-            )
-            .order_by("meter_id", "zone", "taken_on", "pk")
-            .values_list("meter_id", "zone", "taken_on", "value", "kind")
-        )
-        for meter, rows in older.items():
+        for meter, rows in _accepted(history, since, recent).items():
             found[meter] = rows + found.get(meter, [])
     return found
+
+
+def _accepted(meter_ids: Sequence[int], since: date, until: date) -> dict[Any, list[Row]]:
+    """The accepted readings of the meters taken in [since, until), by meter, in order."""
+    return _group(
+        ReadingRow.objects.filter(
+            meter_id__in=meter_ids,
+            status=ReadingRow.Status.ACCEPTED,
+            taken_on__gte=since,
+            taken_on__lt=until,
+        )
+        .order_by("meter_id", "zone", "taken_on", "pk")
+        .values_list("meter_id", "zone", "taken_on", "value", "kind")
+    )
 
 
 def _needs_history(

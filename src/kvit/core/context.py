@@ -182,40 +182,24 @@ class Run:
     ) -> None:
         self.issues.append(Issue(code, severity, self.account.number, "", job.service.code, values))
 
+    def tariff_issue(self, code: str, job: Job, span: DateRange, **values: Value) -> None:
+        """A problem with the tariff of the job's days `span` (what is not charged)."""
+        values.update(day=span.start, last=last_day(span), group=job.connected.tariff_group)
+        self.issue(code, job, Severity.ERROR, **values)
+
     def no_tariff(self, job: Job, span: DateRange, zone: str = Zone.TOTAL.value) -> None:
-        self.issue(
-            NO_TARIFF,
-            job,
-            day=span.start,
-            last=last_day(span),
-            group=job.connected.tariff_group,
-            zone=zone,
-        )
+        self.tariff_issue(NO_TARIFF, job, span, zone=zone)
 
     def tiers_and_zones(self, job: Job, span: DateRange, version: TariffVersion) -> bool:
         """A tiered version with zone prices for the whole version cannot be priced (a
         tiered tariff takes zone prices per tier, 2.11): reported, `True`, nothing charged."""
         if not version.zones:
             return False
-        self.issue(
-            TARIFF_TIERS_AND_ZONES,
-            job,
-            day=span.start,
-            last=last_day(span),
-            group=job.connected.tariff_group,
-        )
+        self.tariff_issue(TARIFF_TIERS_AND_ZONES, job, span)
         return True
 
     def no_tier_zone_price(self, job: Job, span: DateRange, zone: str, tier: int) -> None:
-        self.issue(
-            NO_TIER_ZONE_PRICE,
-            job,
-            day=span.start,
-            last=last_day(span),
-            group=job.connected.tariff_group,
-            zone=zone,
-            tier=tier,
-        )
+        self.tariff_issue(NO_TIER_ZONE_PRICE, job, span, zone=zone, tier=tier)
 
     def line(
         self,
