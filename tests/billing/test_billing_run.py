@@ -245,3 +245,43 @@ class TestRecalculate:
         account = tenant.account_set.get()
         with pytest.raises(BillRunRefused, match="No open period"):
             recalculate(account, [JULY])
+
+
+def _bill_at_the_barrier(tenant_id: int, barrier: Any, results: Any) -> None:
+    """One of two processes starting the same run at the same moment (R9)."""
+    from kvit.tenants.models import Tenant
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    barrier.wait(30)
+    try:
+        summary = bill(tenant, JULY, chunk_size=1, today=TODAY)
+    except BillRunRefused as refused:
+        results.put(("refused", str(refused)))
+    else:
+        results.put(("billed", summary.entries))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("purge_append_only")
+def test_the_same_run_started_twice_at_once_posts_once(make: Any) -> None:
+    golden = housing(make, accounts=4, code="golden")
+    tenant = housing(make, accounts=4, code="twice")
+    bill(golden, JULY, today=TODAY)
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(2), context.Queue()
+    children = [
+        context.Process(target=_bill_at_the_barrier, args=(tenant.pk, barrier, results))
+        for _ in range(2)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+        assert child.exitcode == 0
+    outcomes = [results.get(timeout=5) for _ in children]
+    # the second start was refused while the first was alive, or came after it and found
+    # nothing to post: either way everything was posted once
+    assert sum(posted for what, posted in outcomes if what == "billed") == 8
+    assert all(what == "billed" or "in progress" in str(why) for what, why in outcomes)
+    assert ledger_of(tenant) == ledger_of(golden)
