@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,9 +80,11 @@ def start_run(
         running = BillRun.objects.filter(tenant=tenant, status=BillRun.Status.RUNNING).first()
         if running is not None:
             return _resume(running, period, node), True
-        accounts = _scope(tenant, node)
-        catalogue = Catalogue.load(tenant.pk, period)
-        _check_tariffs(catalogue, [pk for pk, _ in accounts])
+        scope = _scope(tenant, node)
+        accounts = list(
+            scope.order_by("premise__building_id", "pk").values_list("pk", "premise__building_id")
+        )
+        _check_tariffs(Catalogue.load(tenant.pk, period), scope)
         run = BillRun.objects.create(
             tenant=tenant,
             node=node,
@@ -154,17 +156,16 @@ def _resume(running: BillRun, period: Period, node: HierarchyNode | None) -> Bil
     return running
 
 
-def _scope(tenant: Tenant, node: HierarchyNode | None) -> list[tuple[int, int | None]]:
-    """(account, building) of the accounts in scope, in building order so that a building's
-    accounts share a chunk (the house rules need them together)."""
+def _scope(tenant: Tenant, node: HierarchyNode | None) -> QuerySet[Account]:
+    """The accounts of the run: the tenant's, or those under `node` (by the account's own
+    node or its premise's). Listed in building order, so that a building's accounts share a
+    chunk (the house rules need them together)."""
     accounts = Account.objects.filter(tenant=tenant)
     if node is not None:
         accounts = accounts.filter(
             Q(node__path__startswith=node.path) | Q(premise__node__path__startswith=node.path)
         )
-    return list(
-        accounts.order_by("premise__building_id", "pk").values_list("pk", "premise__building_id")
-    )
+    return accounts
 
 
 def chunked(accounts: Sequence[tuple[int, int | None]], size: int) -> Iterable[list[int]]:
@@ -182,14 +183,14 @@ def chunked(accounts: Sequence[tuple[int, int | None]], size: int) -> Iterable[l
         yield current
 
 
-def _check_tariffs(catalogue: Catalogue, account_ids: Sequence[int]) -> None:
+def _check_tariffs(catalogue: Catalogue, scope: QuerySet[Account]) -> None:
     """Refuse when a service connected in the scope has a day of the period without a
     tariff: every account using it would be skipped."""
     from kvit.accounts.models import AccountService
 
     period = catalogue.period
     used = (
-        AccountService.objects.filter(account_id__in=account_ids)
+        AccountService.objects.filter(account__in=scope)  # a subquery: a million ids stay out
         .filter(effective_from__lt=period.end)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=period.first_day))
         .values_list("service_id", "tariff_group")
@@ -310,7 +311,7 @@ def bill(
 
 def finish_run(run: BillRun, resumed: bool = False) -> Summary:
     """Mark the run completed once every chunk is done, and sum up what it did."""
-    chunks = list(run.chunks.all())
+    chunks = list(run.chunks.defer("account_ids"))  # a million ids are not needed here
     summary = Summary(run, chunks=len(chunks), resumed=resumed)
     for chunk in chunks:
         summary.lines += chunk.lines
