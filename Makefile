@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kvit
 DEMO_ACCOUNTS ?= 500
 BENCH_ACCOUNTS ?= 1000000
 
-.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed clean
+.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed bench-billing clean
 
 $(BIN)/kvit: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kvit needs Python 3.11"'
@@ -56,6 +56,16 @@ bench-engine: install
 ## bench-seed: time `kvit seed` for BENCH_ACCOUNTS accounts on a scratch PostgreSQL database
 bench-seed: install
 	$(BIN)/python -m kvit.demo.bench --accounts $(BENCH_ACCOUNTS) --server $(patsubst %/,%,$(dir $(PG_URL)))
+
+## bench-billing: bill run, real-time and turnover benchmarks on a copy of the seeded
+## PostgreSQL database BENCH_DB (made by `kvit seed --accounts …`; left untouched)
+BENCH_DB ?= kvit_bench
+BENCH_SERVER := $(patsubst %/,%,$(dir $(PG_URL)))
+bench-billing: install
+	$(BIN)/python -c 'import sys, psycopg; c = psycopg.connect(sys.argv[1], autocommit=True); c.execute("DROP DATABASE IF EXISTS $(BENCH_DB)_run"); c.execute("CREATE DATABASE $(BENCH_DB)_run TEMPLATE $(BENCH_DB)")' "$(BENCH_SERVER)/postgres"
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/kvit migrate --noinput -v0
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.billrun --period 2025-06 --workers 2
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.realtime --samples 300
 
 clean:
 	rm -rf $(VENV) var
