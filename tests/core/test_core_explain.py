@@ -7,9 +7,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-import pytest
 from test_core_rating_builders import (
-    JULY,
     account,
     area_service,
     d,
@@ -24,12 +22,9 @@ from test_core_rating_builders import (
     zoned,
 )
 
-from kvit.core.codes import LineKind, Method, NormKind, ReadingKind, Resource, Rule, Unit, Zone
-from kvit.core.dating import DateRange
+from kvit.core.codes import Method, NormKind, ReadingKind, Resource, Unit, Zone
 from kvit.core.explain import NBSP, number, render, trim
 from kvit.core.inputs import Registration, Service
-from kvit.core.lines import ChargeLine, Explanation
-from kvit.core.periods import Period
 
 JUNE_25 = date(2025, 6, 25)
 JULY_25 = date(2025, 7, 25)
@@ -361,31 +356,3 @@ def test_unknown_codes_use_the_tenant_name_or_the_code() -> None:
     unnamed = Service("guard", "", Unit.ACCOUNT, Method.FIXED, tariffs=(flat("100"),))
     line = rated(account("guard"), [unnamed]).lines[0]
     assert render(line) == "guard: 100,00 ₽ = 100,00 ₽"
-
-
-@pytest.mark.parametrize("language", ["ru", "en"])
-def test_reserved_rules_get_a_generic_sentence(language: str) -> None:
-    line = ChargeLine(
-        "1",
-        "p",
-        "cold_water",
-        Period(2025, 8),
-        LineKind.RECALCULATION,
-        Decimal("-2.373"),
-        Unit.M3,
-        Decimal("48.95"),
-        Decimal("-116.16"),
-        Explanation(
-            Rule.PENALTY,  # still without a sentence of its own
-            corrects=JULY,
-            reason="temporary absence" if language == "en" else "временное отсутствие",
-        ),
-        DateRange(date(2025, 8, 1), date(2025, 9, 1)),
-    )
-    expected = {
-        "ru": "Холодная вода: −2,373 м³ × 48,95 ₽ = −116,16 ₽ (перерасчёт за 2025-07; "
-        "временное отсутствие)",
-        "en": "Cold water: -2.373 m³ × 48.95 RUB = -116.16 RUB (recalculation for 2025-07; "
-        "temporary absence)",
-    }
-    assert render(line, language) == expected[language]

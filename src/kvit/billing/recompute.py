@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kvit.billing import posting
+from kvit.billing import penalties, posting
 from kvit.billing.mapping import Catalogue, Chunk, fetch
 from kvit.core.house_balance import measure_house_meters, rate_building
 from kvit.core.issues import Issue, Severity
@@ -81,6 +81,7 @@ def recompute(
     posted = posted_lines_of(data.account_ids.values(), catalogue.period)
     fetched = time.perf_counter()
     ratings, house_issues = rate_chunk(data, catalogue)
+    accrued = penalties.accrue(catalogue, data)  # the period's penalties, diffed with the rest
     lines: list[ChargeLine] = []
     skipped: list[dict[str, Any]] = [
         {"building": building, "issues": [issue_data(issue) for issue in issues]}
@@ -89,14 +90,16 @@ def recompute(
     warnings = 0
     for inputs, rating in zip(data.inputs, ratings, strict=True):
         number = inputs.account.number
-        errors = [issue for issue in rating.issues if issue.severity is Severity.ERROR]
-        warnings += len(rating.issues) - len(errors)
+        penalty = accrued.get(number, penalties.NOTHING)
+        issues = (*rating.issues, *penalty.issues)
+        errors = [issue for issue in issues if issue.severity is Severity.ERROR]
+        warnings += len(issues) - len(errors)
         if errors:
             skipped.append({"account": number, "issues": [issue_data(i) for i in errors]})
             continue
         lines.extend(
             diff(
-                rating.lines,
+                (*rating.lines, *penalty.lines),
                 posted.get(data.account_ids[number], ()),
                 account=number,
                 period=catalogue.period,
@@ -113,4 +116,5 @@ def recompute(
         "persist": time.perf_counter() - computed,
     }
     proposed = sum(len(rating.lines) for rating in ratings)
+    proposed += sum(len(penalty.lines) for penalty in accrued.values())
     return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds)

@@ -63,6 +63,7 @@ class Config:
     penalty_grace_days: int
     penalty_switch_day: int
     penalty_rate_cap: tuple[DateWindow, ...]
+    key_rate: Decimal  # on the configuration's day; the whole table: key_rates_from_parameters
     penalty_moratoria: tuple[DateWindow, ...]
     penalty_uz_daily_rate: Decimal
     penalty_uz_total_cap_share: Decimal
@@ -94,6 +95,24 @@ def overrides_on(rows: Iterable[ParameterRow], day: date) -> dict[str, str]:
         for row in rows
         if row.effective_from <= day and (row.effective_to is None or day < row.effective_to)
     }
+
+
+def steps_of(name: str, rows: Iterable[ParameterRow] = ()) -> tuple[tuple[date, str], ...]:
+    """Parameter `name` as text steps `(effective_from, text)`, the first from `date.min`:
+    its effective-dated defaults with a tenant's override rows (of that name; others are
+    ignored) laid over them for their half-open `[effective_from, effective_to)`. For tables
+    read on many dates (`due_day` by period, `key_rate` by day) rather than on one."""
+    spec = SPECS[name]
+    own = [row for row in rows if row.name == name]
+    cuts = {start for start, _text in spec.defaults}
+    cuts.update(row.effective_from for row in own)
+    cuts.update(row.effective_to for row in own if row.effective_to is not None)
+    steps: list[tuple[date, str]] = []
+    for day in sorted(cuts):
+        text = overrides_on(own, day).get(name, spec.default_on(day))
+        if not steps or steps[-1][1] != text:
+            steps.append((day, text))
+    return tuple(steps)
 
 
 def config_on(day: date, overrides: Mapping[str, str] | None = None) -> Config:

@@ -250,7 +250,7 @@ class _Sentence:
         if "corrected_kind" in self.values:  # a correction of recompute and diff
             return f"{self.label()}{sentences.correction(self)}"
         rule = self.line.explanation.rule
-        body = _BODIES.get(rule, _Sentence.generic)(self)
+        body = _BODIES[rule](self)
         return f"{self.label()}{body}"
 
     def metered(self) -> str:
@@ -348,14 +348,6 @@ class _Sentence:
         line = self.line
         return f": {self.money_tariff()}{self.days()} = {self.money(line.amount)}{self.notes()}"
 
-    def generic(self) -> str:
-        """Rules without a sentence of their own yet (the reserved ones)."""
-        line = self.line
-        return (
-            f": {self.qty(line.quantity)} {self.unit} × {self.money_tariff()} = "
-            f"{self.money(line.amount)}{self.notes()}"
-        )
-
 
 _BODIES = {
     Rule.METERED: _Sentence.metered,
@@ -371,6 +363,7 @@ _BODIES = {
     Rule.ABSENCE: sentences.absence,
     Rule.QUALITY_REDUCTION: sentences.quality_reduction,
     Rule.BENEFIT: sentences.benefit,
+    Rule.PENALTY: sentences.penalty,
     Rule.AVERAGE: estimate_sentences.average,
     Rule.TRUE_UP: estimate_sentences.true_up,
 }

@@ -115,6 +115,64 @@ def _spec(name: str, kind: Kind, default: str, description: str, **extra: Any) -
     return ParameterSpec(name, kind, ((_ALWAYS, default),), description, **extra)
 
 
+# The Bank of Russia key rate by the day it took effect (equal to the refinancing rate since
+# 2016-01-01; before that the refinancing rate, 8.25 % since 2012-09-14, is what penalties
+# used). Data, not code: a tenant adds effective-dated `key_rate` rows for decisions after
+# the last step here (or to correct one); `penalty_tables.key_rates_from_parameters` merges them.
+KEY_RATE_HISTORY: tuple[tuple[date, str], ...] = (
+    (_ALWAYS, "0.0825"),
+    (date(2016, 1, 1), "0.11"),
+    (date(2016, 6, 14), "0.105"),
+    (date(2016, 9, 19), "0.10"),
+    (date(2017, 3, 27), "0.0975"),
+    (date(2017, 5, 2), "0.0925"),
+    (date(2017, 6, 19), "0.09"),
+    (date(2017, 9, 18), "0.085"),
+    (date(2017, 10, 30), "0.0825"),
+    (date(2017, 12, 18), "0.0775"),
+    (date(2018, 2, 12), "0.075"),
+    (date(2018, 3, 26), "0.0725"),
+    (date(2018, 9, 17), "0.075"),
+    (date(2018, 12, 17), "0.0775"),
+    (date(2019, 6, 17), "0.075"),
+    (date(2019, 7, 29), "0.0725"),
+    (date(2019, 9, 9), "0.07"),
+    (date(2019, 10, 28), "0.065"),
+    (date(2019, 12, 16), "0.0625"),
+    (date(2020, 2, 10), "0.06"),
+    (date(2020, 4, 27), "0.055"),
+    (date(2020, 6, 22), "0.045"),
+    (date(2020, 7, 27), "0.0425"),
+    (date(2021, 3, 22), "0.045"),
+    (date(2021, 4, 26), "0.05"),
+    (date(2021, 6, 15), "0.055"),
+    (date(2021, 7, 26), "0.065"),
+    (date(2021, 9, 13), "0.0675"),
+    (date(2021, 10, 25), "0.075"),
+    (date(2021, 12, 20), "0.085"),
+    (date(2022, 2, 14), "0.095"),
+    (date(2022, 2, 28), "0.20"),
+    (date(2022, 4, 11), "0.17"),
+    (date(2022, 5, 4), "0.14"),
+    (date(2022, 5, 27), "0.11"),
+    (date(2022, 6, 14), "0.095"),
+    (date(2022, 7, 25), "0.08"),
+    (date(2022, 9, 19), "0.075"),
+    (date(2023, 7, 24), "0.085"),
+    (date(2023, 8, 15), "0.12"),
+    (date(2023, 9, 18), "0.13"),
+    (date(2023, 10, 30), "0.15"),
+    (date(2023, 12, 18), "0.16"),
+    (date(2024, 7, 29), "0.18"),
+    (date(2024, 9, 16), "0.19"),
+    (date(2024, 10, 28), "0.21"),
+    (date(2025, 6, 9), "0.20"),
+    (date(2025, 7, 28), "0.18"),
+    (date(2025, 9, 15), "0.17"),
+    (date(2025, 10, 27), "0.165"),
+    (date(2025, 12, 22), "0.16"),
+)
+
 SPECS: dict[str, ParameterSpec] = {
     spec.name: spec
     for spec in (
@@ -297,6 +355,14 @@ SPECS: dict[str, ParameterSpec] = {
                 ]
             ),
             "Effective-dated cap on the key rate for penalties (3.2)",
+        ),
+        ParameterSpec(
+            "key_rate",
+            Kind.DECIMAL,
+            KEY_RATE_HISTORY,
+            "Central bank key rate in effect from each date, a fraction (3.2)",
+            minimum=_ZERO,
+            maximum=_ONE,
         ),
         _spec(
             "penalty_moratoria",

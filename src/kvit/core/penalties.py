@@ -38,6 +38,12 @@ How the result is built:
   reaches the limit gets what is left of it and later rows 0.00, each marked
   `explanation.limited`.
 
+The bill run charges a month at a time: `period_penalty` is the penalty accrued on the days
+of one billing period (rows also cut where a month begins), and `penalty_lines` turns an
+account's `Debt`s — each obligation with its payments — into one `penalty` line per provider
+and service for that period, with the rows in the explanation (`kvit.billing.penalties`
+reads them from the ledger).
+
 Data vs. bugs: a date whose rate needs a key rate the table does not have is data (issue
 `penalty_no_key_rate`; that portion is left out, the rest is computed); so is a negative
 payment (issue `penalty_negative_payment`, ignored: reversals must come netted). A calculation
@@ -56,7 +62,7 @@ with a payment.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation, Overflow
@@ -64,9 +70,12 @@ from enum import StrEnum
 from fractions import Fraction
 from itertools import pairwise
 
+from kvit.core.codes import LineKind, Rule
 from kvit.core.dating import DateRange
 from kvit.core.due_dates import delay_day, delay_day_number
-from kvit.core.issues import Issue, Severity, register_messages
+from kvit.core.inputs import Service
+from kvit.core.issues import Issue, Severity, Value, register_messages
+from kvit.core.lines import ChargeLine, Explanation
 from kvit.core.money import prorate
 from kvit.core.parameters import SPECS
 from kvit.core.penalty_tables import (
@@ -415,10 +424,24 @@ def penalty(
 ) -> PenaltyResult:
     """The penalty on `obligation` up to and including `calc_date` (spec 3.2, 3.3)."""
     issues: list[Issue] = []
+    rows, overdue = _rows(obligation, payments, calc_date, rules, issues)
+    limited = _limit(rows, overdue, rules.scheme)
+    return PenaltyResult(limited, sum((row.amount for row in limited), _NOTHING), tuple(issues))
+
+
+def _rows(
+    obligation: Obligation,
+    payments: Sequence[Payment],
+    calc_date: date,
+    rules: PenaltyRules,
+    issues: list[Issue],
+) -> tuple[list[PenaltyRow], Decimal]:
+    """The rows up to `calc_date` in date order before the scheme's total limit, and the
+    overdue amount the limit is a share of."""
     portions = _portions(obligation, payments, calc_date, rules, issues)
     current = rules.scheme.first_charged_day
     if current is None:
-        return PenaltyResult((), _NOTHING, tuple(issues))
+        return [], _ZERO
     first_charged = delay_day(obligation.due_on, current)
     layers: dict[Decimal, list[tuple[_Portion, RateBasis]]] = {}
     for portion in portions:
@@ -435,10 +458,7 @@ def penalty(
         ),
         key=lambda item: (item[0], item[1]),
     )
-    limited = _limit(
-        [row for _day, _order, row in rows], _overdue(obligation, portions), rules.scheme
-    )
-    return PenaltyResult(limited, sum((row.amount for row in limited), _NOTHING), tuple(issues))
+    return [row for _day, _order, row in rows], _overdue(obligation, portions)
 
 
 def _portions(
@@ -571,6 +591,164 @@ def _limit(rows: list[PenaltyRow], overdue: Decimal, scheme: Scheme) -> tuple[Pe
         result.append(replace(row, amount=limit - running, explanation=explanation))
         running = limit
     return tuple(result)
+
+
+# --- one billing period's penalty lines (the bill run) ------------------------------------
+
+
+def period_penalty(
+    obligation: Obligation, payments: Sequence[Payment], period: Period, rules: PenaltyRules
+) -> PenaltyResult:
+    """The penalty accrued on the days of `period` (any period after the obligation's), as a
+    bill run of `period` charges it: calculated as of the period's last day, so a portion
+    still unpaid then takes the rate of that day.
+
+    [DECISION] Rows are also cut where a month begins (spec 3.2's rows are runs of equal
+    base, fraction, rate and moratorium; each billing period charges its own days, rounded
+    by row, spec 4.4), so the rows of a month are the same whichever later month computes
+    them, and the periods' penalties add up to the whole. A scheme's total limit
+    (contract_uz) is applied over the months in date order: a month gets what its
+    predecessors left of it."""
+    issues: list[Issue] = []
+    rows, overdue = _rows(obligation, payments, period.last_day, rules, issues)
+    # Without a total limit the earlier months do not count: only the period's days are cut.
+    since = period.first_day if rules.scheme.total_cap_share is None else date.min
+    due = obligation.due_on
+    monthly = sorted(
+        (piece for row in rows for piece in _by_month(due, row, since)),
+        key=lambda row: row.first_day,
+    )
+    limited = _limit(monthly, overdue, rules.scheme)
+    inside = tuple(row for row in limited if row.first_day >= period.first_day)
+    return PenaltyResult(inside, sum((row.amount for row in inside), _NOTHING), tuple(issues))
+
+
+def _by_month(due: date, row: PenaltyRow, since: date) -> list[PenaltyRow]:
+    """`row` from `since` on, cut where a month begins, each piece rounded by itself."""
+    start, end = max(row.first_day, since), row.last_day + _ONE_DAY
+    if start == row.first_day and row.last_day <= Period.of(start).last_day:
+        return [row]
+    pieces = []
+    while start < end:
+        stop = min(Period.of(start).end, end)
+        pieces.append(
+            _row(
+                due,
+                start,
+                stop,
+                row.base,
+                row.fraction,
+                row.rate,
+                row.moratorium,
+                row.explanation.rate_bases,
+            )
+        )
+        start = stop
+    return pieces
+
+
+@dataclass(frozen=True, slots=True)
+class Debt:
+    """One (provider, service, period) obligation of an account and the payments of its
+    principal, as the bill run reads them from the ledger (`kvit.billing.penalties`)."""
+
+    provider: str
+    service: str
+    obligation: Obligation
+    payments: tuple[Payment, ...] = ()
+
+    def accrues_in(self, period: Period, scheme: Scheme) -> bool:
+        """Whether any day of `period` may carry a penalty: the scheme charges by then and
+        the principal was not paid off before the period began. A cheap test, so that the
+        paid and the not yet overdue cost nothing; False means `period_penalty` has no rows."""
+        first = scheme.first_charged_day
+        if first is None or delay_day(self.obligation.due_on, first) > period.last_day:
+            return False
+        start = period.first_day
+        paid = sum((p.amount for p in self.payments if p.paid_on < start and p.amount > 0), _ZERO)
+        return self.obligation.principal > paid
+
+
+def penalty_lines(
+    account: str,
+    period: Period,
+    debts: Iterable[Debt],
+    services: Mapping[str, Service],
+    rules: Mapping[Preset, PenaltyRules],
+) -> tuple[tuple[ChargeLine, ...], tuple[Issue, ...]]:
+    """The `penalty` lines of `account` for `period`: one per provider and service, the sum
+    of `period_penalty` over its debts of every earlier period, however old (no line when it
+    is 0). `services` is the catalogue (the scheme, the unit, the name); `rules` has the
+    rules of each preset. The line's key is stable — kind and rule `penalty`, no zone or
+    tier, the whole period's days — so recompute-and-diff pairs it with what was posted.
+
+    `Explanation.values`: `rows` (their number) and per row `k` (1-based, by the debt's
+    period, then date): `period_k` (the debt's period), `due_k`, `from_k`, `to_k`
+    (inclusive), `days_k`, `delay_k` (the delay day number of `from_k`), `base_k`,
+    `rate_k`, `fraction_k` ("1/300"), `amount_k`; `moratorium_k` (the window's first day)
+    on a moratorium row; `limit_k` and `formula_k` (the row before the limit) on a row the
+    scheme's total limit cut."""
+    found: dict[tuple[str, str], list[tuple[Debt, PenaltyResult]]] = {}
+    issues: list[Issue] = []
+    for debt in sorted(debts, key=lambda debt: debt.obligation.period):
+        chosen = rules[Preset(services[debt.service].penalty_scheme.value)]
+        if not debt.accrues_in(period, chosen.scheme):
+            continue
+        result = period_penalty(debt.obligation, debt.payments, period, chosen)
+        issues.extend(result.issues)
+        if result.rows:
+            found.setdefault((debt.provider, debt.service), []).append((debt, result))
+    lines = []
+    for (provider, code), results in sorted(found.items()):
+        amount = sum((result.total for _debt, result in results), _NOTHING)
+        if amount == 0:
+            continue  # a moratorium's rows alone: nothing is charged, no line
+        service = services[code]
+        lines.append(
+            ChargeLine(
+                account,
+                provider,
+                code,
+                period,
+                LineKind.PENALTY,
+                _ZERO,
+                service.unit,
+                _ZERO,
+                amount,
+                Explanation(Rule.PENALTY, service.name, _row_values(results)),
+                period.span,
+            )
+        )
+    return tuple(lines), tuple(issues)
+
+
+def _row_values(results: Sequence[tuple[Debt, PenaltyResult]]) -> dict[str, Value]:
+    values: dict[str, Value] = {}
+    number = 0
+    for debt, result in results:
+        for row in result.rows:
+            number += 1
+            values.update(
+                {
+                    f"period_{number}": str(debt.obligation.period),
+                    f"due_{number}": debt.obligation.due_on,
+                    f"from_{number}": row.first_day,
+                    f"to_{number}": row.last_day,
+                    f"days_{number}": row.days,
+                    f"delay_{number}": row.explanation.first_delay_day,
+                    f"base_{number}": row.base,
+                    f"rate_{number}": row.rate,
+                    f"fraction_{number}": row.fraction_text,
+                    f"amount_{number}": row.amount,
+                }
+            )
+            if row.moratorium is not None:
+                values[f"moratorium_{number}"] = row.moratorium.span.start
+            if row.explanation.limited:
+                values[f"limit_{number}"] = row.explanation.limit
+                values[f"formula_{number}"] = row.explanation.formula_amount
+    values["rows"] = number
+    return values
 
 
 def _issue(code: str, obligation: Obligation, day: date, amount: Decimal) -> Issue:

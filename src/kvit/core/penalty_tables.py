@@ -21,7 +21,7 @@ per paid portion (its payment date) or the calculation date for what is still un
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -29,6 +29,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
+from kvit.core.config import ParameterRow, steps_of
 from kvit.core.dating import DateRange, find_overlaps
 from kvit.core.money import to_decimal
 from kvit.core.parameters import SPECS
@@ -63,6 +64,14 @@ class KeyRates:
         """The key rate in effect on `day`, or None before the first step."""
         index = bisect.bisect_right([start for start, _rate in self.steps], day)
         return self.steps[index - 1][1] if index else None
+
+
+def key_rates_from_parameters(rows: Iterable[ParameterRow] = ()) -> KeyRates:
+    """The `key_rate` parameter as a step table: its effective-dated defaults (the central
+    bank's decisions, `parameters.KEY_RATE_HISTORY`) with a tenant's override rows laid over
+    them (`config.steps_of`). A value the parameter refuses raises its ValueError."""
+    parse = SPECS["key_rate"].parse
+    return KeyRates(tuple((day, parse(text)) for day, text in steps_of("key_rate", rows)))
 
 
 class CapMode(StrEnum):
@@ -200,5 +209,6 @@ def _show_span(span: DateRange) -> str:
     return f"{span.start.isoformat()}..{last}"
 
 
+DEFAULT_KEY_RATES = key_rates_from_parameters()
 DEFAULT_RATE_CAPS = parse_rate_caps(SPECS["penalty_rate_cap"].default_on(date.min))
 DEFAULT_MORATORIA = parse_moratoria(SPECS["penalty_moratoria"].default_on(date.min))

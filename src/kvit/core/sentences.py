@@ -6,6 +6,11 @@ rule and the inputs it used, from the line's explanation values only:
 4 250,60 м² = 10,220 кВт·ч, не более норматива 447,052 кВт·ч × 54,30 м² / 4 250,60 м² =
 5,711 кВт·ч = 5,711 кВт·ч × 6,43 ₽ = 36,72 ₽»
 
+And the penalty lines of a bill run (spec 3.2, 3.3):
+
+«Холодная вода, пени: май 2025: 1 511,60 ₽ × 31 дн. × 9,5 % × 1/300 = 14,84 ₽
+(01.08.2025–31.08.2025)»
+
 Also the correction lines of recompute and diff (`rebilling.py`), whatever their rule:
 
 «Холодная вода, перерасчёт за июль 2025: было 379,36 ₽, стало 401,12 ₽, разница +21,76 ₽
@@ -53,6 +58,11 @@ WORDS: dict[str, dict[str, str]] = {
         "social": "{} на {}",
         "base": "база",
         "segment": "доля периода",
+        "penalty": "пени",
+        "penalty_days": "{} дн.",
+        "moratorium": "мораторий, пени не начисляются",
+        "penalty_limit": "с учётом предела {}: {}",
+        "penalty_total": "итого {}",
     },
     EN: {
         "house": "house",
@@ -79,6 +89,11 @@ WORDS: dict[str, dict[str, str]] = {
         "social": "{} for {}",
         "base": "base",
         "segment": "share for the period",
+        "penalty": "penalty",
+        "penalty_days": "{} d",
+        "moratorium": "moratorium, no penalty accrues",
+        "penalty_limit": "limited to {} in total: {}",
+        "penalty_total": "total {}",
     },
 }
 
@@ -264,6 +279,39 @@ def benefit(s: _Sentence) -> str:
     return f", {title}: {base} → {tail}{s.notes()}"
 
 
+def penalty(s: _Sentence) -> str:
+    """3.2, 3.3: each row of each overdue period, base × days × rate × fraction
+    (`penalties.penalty_lines` names the values)."""
+    values = s.values
+    rows = []
+    for k in range(1, int(str(values["rows"])) + 1):
+        days = _word(s, "penalty_days").format(values[f"days_{k}"])
+        base = s.money(values[f"base_{k}"])
+        amount = s.money(values[f"amount_{k}"])
+        if f"moratorium_{k}" in values:
+            formula = f"{base} × {days}: {_word(s, 'moratorium')} = {amount}"
+        else:
+            rate = values[f"rate_{k}"]
+            assert isinstance(rate, Decimal)
+            factors = [base, days, f"{s.num(rate.scaleb(2))} %"]
+            fraction = str(values[f"fraction_{k}"])
+            if fraction != "1":  # a contractual rate per day has no fraction
+                factors.append(fraction)
+            if f"limit_{k}" in values:
+                limited = _word(s, "penalty_limit").format(s.money(values[f"limit_{k}"]), amount)
+                formula = f"{' × '.join(factors)} = {s.money(values[f'formula_{k}'])}, {limited}"
+            else:
+                formula = f"{' × '.join(factors)} = {amount}"
+        first, last = values[f"from_{k}"], values[f"to_{k}"]
+        assert isinstance(first, date) and isinstance(last, date)
+        origin = Period.parse(str(values[f"period_{k}"]))
+        rows.append(f"{month(origin, s.lang)}: {formula} ({_day(first)}–{_day(last)})")
+    total = ""
+    if len(rows) > 1:
+        total = f"; {_word(s, 'penalty_total').format(s.money(s.line.amount))}"
+    return f", {_word(s, 'penalty')}: {'; '.join(rows)}{total}"
+
+
 def _people(s: _Sentence) -> str:
     values = s.values
     if "persons" in values:
@@ -319,6 +367,7 @@ SUBJECTS: dict[str, dict[Rule, str]] = {
         Rule.TRUE_UP: "по фактическим показаниям",
         Rule.ABSENCE: "временное отсутствие",
         Rule.QUALITY_REDUCTION: "снижение платы за перерывы",
+        Rule.PENALTY: "пени",
     },
     EN: {
         Rule.NORM_COEFFICIENT: "increasing coefficient",
@@ -326,6 +375,7 @@ SUBJECTS: dict[str, dict[Rule, str]] = {
         Rule.TRUE_UP: "true-up by actual readings",
         Rule.ABSENCE: "temporary absence",
         Rule.QUALITY_REDUCTION: "reduction for interruptions",
+        Rule.PENALTY: "penalty",
     },
 }
 
