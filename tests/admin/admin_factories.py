@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from kvit.ledger.actions import open_period, post_entries
 from kvit.ledger.models import BillingPeriod, LedgerEntry
 from kvit.metering.models import Meter, Reading
 from kvit.parameters.models import Parameter
+from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Registration
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 from kvit.providers.models import Provider
@@ -88,6 +89,8 @@ class World:
     reading: Reading
     billing_period: BillingPeriod
     ledger_entry: LedgerEntry
+    payment: Payment
+    suspense_payment: SuspensePayment
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -166,6 +169,33 @@ def world(name: str = "") -> World:
             )
         ]
     )
+    paid = {"source": "sber", "paid_at": datetime(2024, 2, 5, 12, tzinfo=UTC)}
+    payment = saved(
+        Payment(
+            tenant=tenant,
+            external_id=f"op-{n}",
+            account=account,
+            account_number=account.number,
+            amount=Decimal("45.12"),
+            net_amount=Decimal("45.12"),
+            status=Payment.Status.POSTED,
+            **paid,
+        )
+    )
+    saved(PaymentSplit(payment=payment, provider=provider, service=service, amount=Decimal(1)))
+    saved(PaymentEvent(payment=payment, kind=PaymentEvent.Kind.POSTED, at=paid["paid_at"]))
+    unidentified = saved(
+        Payment(
+            tenant=tenant,
+            external_id=f"op-{n}-x",
+            account_number="99999999",
+            amount=Decimal("10.00"),
+            net_amount=Decimal("10.00"),
+            status=Payment.Status.SUSPENSE,
+            suspense_reason=Payment.SuspenseReason.UNKNOWN_ACCOUNT,
+            **paid,
+        )
+    )
     return World(
         tenant=tenant,
         node=node,
@@ -220,6 +250,8 @@ def world(name: str = "") -> World:
         reading=saved(Reading(meter=meter, taken_on=date(2024, 2, 25), value=Decimal("12.345"))),
         billing_period=billing_period,
         ledger_entry=ledger_entry,
+        payment=payment,
+        suspense_payment=SuspensePayment.objects.get(pk=unidentified.pk),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from kvit.accounts.models import Account, Contract
 from kvit.billing.models import BillRun, BillRunChunk
 from kvit.ledger.models import AccountBalance
 from kvit.metering.models import Reading
+from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.premises.models import BuildingResource, MeterImpossibility
 from kvit.tariffs.models import TariffTier, TariffZone
 from kvit.users.scoping import can_see, tenant_path, visible
@@ -150,6 +151,56 @@ def populate(make: Any) -> World:
     add(make.entry(neighbour_account, provider, service))
     for balance in AccountBalance.objects.filter(account__tenant=tenant):
         add(balance, consumer=balance.account_id == account.pk)
+    paid = {"paid_at": datetime(2024, 1, 5, 12, tzinfo=UTC), "amount": Decimal(100)}
+    payment = add(
+        created(
+            Payment(
+                tenant=tenant,
+                source="sber",
+                external_id=f"op-{make.n()}",
+                account=account,
+                account_number=account.number,
+                net_amount=Decimal(100),
+                status="posted",
+                **paid,
+            )
+        ),
+        consumer=True,
+    )
+    add(
+        created(PaymentSplit(payment=payment, provider=provider, service=service, amount=1)),
+        consumer=True,
+    )
+    add(created(PaymentEvent(payment=payment, kind="posted", at=paid["paid_at"])), consumer=True)
+    add(
+        created(
+            Payment(
+                tenant=tenant,
+                source="sber",
+                external_id=f"op-{make.n()}",
+                account=neighbour_account,
+                account_number=neighbour_account.number,
+                net_amount=Decimal(100),
+                status="posted",
+                **paid,
+            )
+        )
+    )
+    unknown = add(
+        created(
+            Payment(
+                tenant=tenant,
+                source="sber",
+                external_id=f"op-{make.n()}",
+                account_number="nobody",
+                net_amount=Decimal(100),
+                status="suspense",
+                suspense_reason="unknown_account",
+                **paid,
+            )
+        )
+    )
+    add(SuspensePayment.objects.get(pk=unknown.pk))
     run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
     add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
     for role in ("chairman", "accountant"):

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "kvit.metering",
     "kvit.ledger",
     "kvit.billing",
+    "kvit.reports",
+    "kvit.payments",
     "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",

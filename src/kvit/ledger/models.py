@@ -218,6 +218,9 @@ class LedgerEntry(models.Model):
                 fields=["account", "provider", "service", "period"], name="ledger_entry_balance_idx"
             ),
             models.Index(fields=["tenant", "period"], name="ledger_entry_tenant_period_idx"),
+            # Entries by accounting date: the turnover statement's entries posted since a
+            # date (kvit.reports.turnover), the first and last posting dates.
+            models.Index(fields=["tenant", "posted_on"], name="ledger_entry_tenant_posted_idx"),
         ]
         constraints = [
             AppendOnly(name="ledger_entry_append_only"),

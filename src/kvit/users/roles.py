@@ -18,7 +18,15 @@ EVERYTHING = "*"
 CHANGES: dict[str, frozenset[str]] = {
     Role.CHAIRMAN: frozenset({EVERYTHING}),
     Role.ACCOUNTANT: frozenset(
-        {"tariffs", "parameters", "providers", "accounts", "people", "ledger.billingperiod"}
+        {
+            "tariffs",
+            "parameters",
+            "providers",
+            "accounts",
+            "people",
+            "ledger.billingperiod",
+            "payments",
+        }
     ),
     Role.ENGINEER: frozenset({"metering", "premises"}),
     Role.OPERATOR: frozenset({"accounts", "people", "metering.reading"}),

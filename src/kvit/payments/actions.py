@@ -1,0 +1,958 @@
+"""Payments: receiving and posting them, reversal, suspense, refunds, the cash desk.
+
+Posting (spec 6.1, 3.4) is `post_payments(records)` for a batch — a registry, a page of
+callbacks — and `post_payment(record)` for one; both go the same way, in one transaction:
+
+1. Every record is validated by itself (ValidationError naming the record and the field).
+2. Accounts are found by number within the tenant (one query). An unknown account, or one
+   closed on the payment date, sends the payment to suspense (spec 6.4) with that reason.
+3. The rows are inserted with INSERT … ON CONFLICT (tenant, source, external id) DO NOTHING
+   RETURNING id: the database decides which record is new, also against another process
+   posting the same key at the same moment (architecture §8). A key that was there already
+   is a *duplicate* when the stored payment has the same content (amount, fee, account
+   number, time, period, provider, split), else a *conflict*: reported with the fields that
+   differ and never overwritten (R2).
+4. The accounts of the new payments are locked (FOR NO KEY UPDATE, in id order), so two
+   payments of one account are allocated one after the other and never both to the same
+   debt; then their ledgers are read in one query (`mapping.open_debts`).
+5. Each payment is allocated by the engine (`kvit.core.allocation`, spec 3.4) and becomes
+   `payment` entries: one per allocation line (the period settled, its provider and
+   service, `rule` = what it settled: principal or penalty) and one per advance (no
+   service, the payment's period if it is open, else the payment's open period). An entry
+   for a closed period goes into the first open period after it and names the settled
+   period in `corrects_period`. `posted_on` is the payment date: penalties go by it
+   (spec 3.2), also when a payment is transferred from suspense later. All entries of the
+   batch are posted at once (`kvit.ledger.actions.post_entries`).
+6. The accounts are rated again for their open periods from the payment's on
+   (`kvit.billing.actions.recalculate`): penalties follow the payments in real time.
+
+Queries per batch do not grow with its size, except the recalculation of step 6 (per
+account) and the rare fallback for an advance of an account that owes nothing at all.
+
+Lock order (CONTRIBUTING, extended): the payment row (new: its key in the unique index;
+existing: FOR UPDATE) → the account rows → billing periods → account balances.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kvit.accounts.models import Account, AccountService
+from kvit.billing.actions import recalculate
+from kvit.core import allocation as engine
+from kvit.core.money import to_decimal
+from kvit.core.periods import Period
+from kvit.db.effective import concrete_field
+from kvit.ledger.actions import post_entries
+from kvit.ledger.models import CENT, LedgerEntry
+from kvit.ledger.queries import balance
+from kvit.payments.mapping import (
+    ADVANCE,
+    PAYMENT_SOURCE,
+    REFUND,
+    SETTLED_PENALTY,
+    SETTLED_PRINCIPAL,
+    Books,
+    open_debts,
+)
+from kvit.payments.models import Payment, PaymentEvent, PaymentSplit
+from kvit.providers.models import Provider
+
+CASH = "cash"
+"""The cash desk's source: its external ids are receipt numbers, unique per organisation."""
+INSERT_CHUNK = 500
+COMPARED = (
+    "account_number",
+    "amount",
+    "fee",
+    "paid_at",
+    "period",
+    "provider_id",
+    "penalty_designated",
+    "split",
+)
+"""What must be equal for a replay of a key to be a duplicate rather than a conflict."""
+
+
+# --- what comes in and what goes out -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    """A line of an explicit split (spec 3.4.1): `amount` for a provider's service."""
+
+    provider_id: int
+    service_id: int
+    amount: Decimal | str
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """The canonical payment record (spec 6.1), as a source delivers it.
+
+    `amount` is what the payer paid and is credited to the account; `fee` is what the bank
+    kept (the provider receives `amount − fee`). `paid_at` carries its time zone. Amounts are
+    Decimals or plain decimal strings ("1234.50"), never floats.
+    """
+
+    tenant_id: int
+    source: str
+    external_id: str
+    paid_at: datetime
+    amount: Decimal | str
+    account_number: str = ""
+    fee: Decimal | str = Decimal("0.00")
+    value_date: date | None = None
+    payer_name: str = ""
+    address: str = ""
+    period: Period | None = None
+    provider_id: int | None = None
+    split: tuple[SplitPart, ...] = ()
+    penalty_designated: bool = False
+    document_kind: str = ""
+    document_number: str = ""
+
+
+class Result(StrEnum):
+    POSTED = "posted"  # new, allocated and posted to the account
+    DUPLICATE = "duplicate"  # the key was recorded already with the same content: nothing done
+    CONFLICT = "conflict"  # the key was recorded already with other content: nothing done
+    SUSPENSE = "suspense"  # new, recorded, but the account is unknown or closed (spec 6.4)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    payment: Payment  # the new payment, or the one already recorded under the key
+    differences: tuple[str, ...] = ()  # a conflict: the fields that differ
+    entries: tuple[LedgerEntry, ...] = ()  # what was posted
+    allocation: engine.Allocation | None = None
+
+    @property
+    def message(self) -> str:
+        key = {"key": str(self.payment)}
+        if self.result is Result.POSTED:
+            return _("Payment %(key)s is posted.") % key
+        if self.result is Result.DUPLICATE:
+            return _("Payment %(key)s was already recorded: nothing was posted again.") % key
+        if self.result is Result.CONFLICT:
+            names = ", ".join(_field_name(name) for name in self.differences)
+            return _(
+                "Payment %(key)s was already recorded with another %(fields)s: nothing was "
+                "changed. Check the source."
+            ) % {**key, "fields": names}
+        return _("Payment %(key)s is in suspense: %(reason)s.") % {
+            **key,
+            "reason": self.payment.get_suspense_reason_display(),
+        }
+
+
+def _field_name(name: str) -> str:
+    if name == "split":
+        return str(PaymentSplit._meta.verbose_name_plural)
+    return str(concrete_field(Payment, name.removesuffix("_id")).verbose_name)
+
+
+@dataclass
+class _Item:
+    """A payment on its way to the ledger, with its explicit split in the engine's terms."""
+
+    payment: Payment
+    split: tuple[engine.SplitLine, ...] = ()
+    allocation: engine.Allocation | None = None
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+
+# --- posting ------------------------------------------------------------------------------
+
+
+def post_payment(record: PaymentRecord, *, user: Any = None) -> Outcome:
+    """Post one payment (see the module doc); ValidationError when the record is invalid."""
+    (outcome,) = post_payments([record], user=user)
+    return outcome
+
+
+def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list[Outcome]:
+    """Post a batch of payments of one organisation, in one transaction; one outcome per
+    record, in their order. Refused as a whole (ValidationError) when a record is invalid or
+    when nothing is open to post into."""
+    batch = list(records)
+    if not batch:
+        return []
+    tenants = {record.tenant_id for record in batch}
+    if len(tenants) != 1:
+        raise ValidationError(
+            _("All payments of a batch belong to one organisation."), code="one_tenant"
+        )
+    (tenant_id,) = tenants
+    rows = _rows(batch, user)
+    outcomes: list[Outcome | None] = [None] * len(batch)
+    with transaction.atomic():
+        books = Books.load(tenant_id)
+        splits = _splits(batch, books)
+        _identify(rows, tenant_id)
+        first: dict[tuple[str, str], int] = {}
+        for index, row in enumerate(rows):
+            first.setdefault((row.source, row.external_id), index)
+        # In key order: two batches holding the same keys in another order would otherwise
+        # each wait for a key the other inserted first (a deadlock).
+        inserted = _insert_new([rows[first[key]] for key in sorted(first)])
+        new = []
+        for index, row in enumerate(rows):
+            key = (row.source, row.external_id)
+            if first[key] == index and key in inserted:
+                row.pk = inserted[key]
+                row._state.adding, row._state.db = False, connection.alias
+                new.append(index)
+        for index, outcome in _replays(rows, splits, set(new), tenant_id).items():
+            outcomes[index] = outcome
+        PaymentSplit.objects.bulk_create(
+            PaymentSplit(
+                payment_id=rows[index].pk,
+                provider_id=part.provider_id,
+                service_id=part.service_id,
+                amount=to_decimal(part.amount),
+            )
+            for index in new
+            for part in batch[index].split
+        )
+        items = {
+            index: _Item(rows[index], _engine_split(batch[index].split, books))
+            for index in new
+            if rows[index].status == Payment.Status.POSTED
+        }
+        _allocate_and_post(list(items.values()), books, user)
+        now = timezone.now()
+        PaymentEvent.objects.bulk_create(
+            PaymentEvent(
+                payment_id=rows[index].pk,
+                kind=(
+                    PaymentEvent.Kind.POSTED
+                    if rows[index].status == Payment.Status.POSTED
+                    else PaymentEvent.Kind.SUSPENSE
+                ),
+                at=now,
+                by=_user(user),
+                details=_event_details(rows[index]),
+            )
+            for index in new
+        )
+        for index in new:
+            row, item = rows[index], items.get(index)
+            posted = row.status == Payment.Status.POSTED and item is not None
+            outcomes[index] = Outcome(
+                Result.POSTED if posted else Result.SUSPENSE,
+                row,
+                entries=tuple(item.entries) if posted and item else (),
+                allocation=item.allocation if posted and item else None,
+            )
+        _recalculate([item for item in items.values() if item.entries], books, user)
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _user(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
+
+
+def _event_details(payment: Payment) -> dict[str, Any]:
+    if payment.status == Payment.Status.SUSPENSE:
+        return {"reason": payment.suspense_reason, "account_number": payment.account_number}
+    return {"account": payment.account.number if payment.account else ""}
+
+
+def _rows(batch: list[PaymentRecord], user: Any) -> list[Payment]:
+    """Unsaved, validated payment rows; ValidationError naming every bad record."""
+    rows: list[Payment] = []
+    errors: list[ValidationError] = []
+    for number, record in enumerate(batch, start=1):
+        try:
+            rows.append(_row(record, user))
+        except ValidationError as error:
+            errors.append(_numbered(number, error) if len(batch) > 1 else error)
+    if len(errors) == 1 and len(batch) == 1:
+        raise errors[0]  # one record: its errors by field
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _row(record: PaymentRecord, user: Any) -> Payment:
+    try:
+        amount = to_decimal(record.amount)
+        fee = to_decimal(record.fee)
+    except (TypeError, ValueError) as error:
+        raise ValidationError(
+            _("The amount and the fee must be decimal numbers: %(error)s"),
+            code="not_a_number",
+            params={"error": error},
+        ) from error
+    payment = Payment(
+        tenant_id=record.tenant_id,
+        source=record.source.strip(),
+        external_id=record.external_id.strip(),
+        paid_at=record.paid_at,
+        value_date=record.value_date,
+        account_number=record.account_number.strip(),
+        payer_name=record.payer_name,
+        address=record.address,
+        period=record.period.first_day if record.period else None,
+        amount=amount,
+        fee=fee,
+        net_amount=amount - fee,
+        provider_id=record.provider_id,
+        penalty_designated=record.penalty_designated,
+        status=Payment.Status.POSTED,
+        document_kind=record.document_kind,
+        document_number=record.document_number,
+        created_by=_user(user),
+    )
+    problems: dict[str, Any] = {}
+    try:
+        payment.clean_fields(exclude=["tenant", "account", "provider", "created_by"])
+    except ValidationError as error:
+        problems = error.error_dict
+    problems = {**payment.row_errors(), **problems}
+    for part in record.split:
+        try:
+            part_amount = to_decimal(part.amount)
+        except (TypeError, ValueError):
+            part_amount = Decimal(-1)
+        if part_amount < 0 or part_amount != part_amount.quantize(CENT):
+            problems["split"] = ValidationError(
+                _("A split amount must be zero or more, in whole kopecks: %(amount)s."),
+                code="split_amount",
+                params={"amount": part.amount},
+            )
+    if problems:
+        raise ValidationError(problems)
+    return payment
+
+
+def _numbered(number: int, error: ValidationError) -> ValidationError:
+    if hasattr(error, "error_dict"):
+        problems = [
+            f"{_field_name(name)}: {message}"
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    else:
+        problems = error.messages
+    return ValidationError(
+        _("Payment %(number)s: %(problem)s"),
+        code="invalid_payment",
+        params={"number": number, "problem": "; ".join(problems)},
+    )
+
+
+def _splits(batch: list[PaymentRecord], books: Books) -> list[tuple[tuple[int, int, Decimal], ...]]:
+    """Each record's split as comparable tuples; its references checked against the tenant."""
+    for record in batch:
+        providers = {part.provider_id for part in record.split}
+        if record.provider_id is not None:
+            providers.add(record.provider_id)
+        if not providers <= books.providers:
+            raise ValidationError(
+                _("Payment %(key)s names a provider of another organisation or none at all."),
+                code="other_tenant",
+                params={"key": f"{record.source} {record.external_id}"},
+            )
+        if any(part.service_id not in books.service_codes for part in record.split):
+            raise ValidationError(
+                _("Payment %(key)s names a service of another organisation or none at all."),
+                code="other_tenant",
+                params={"key": f"{record.source} {record.external_id}"},
+            )
+    return [
+        tuple(
+            sorted(
+                (part.provider_id, part.service_id, to_decimal(part.amount))
+                for part in record.split
+            )
+        )
+        for record in batch
+    ]
+
+
+def _engine_split(parts: Sequence[SplitPart], books: Books) -> tuple[engine.SplitLine, ...]:
+    return tuple(
+        engine.SplitLine(
+            str(part.provider_id), books.service_codes[part.service_id], to_decimal(part.amount)
+        )
+        for part in parts
+    )
+
+
+def _identify(rows: list[Payment], tenant_id: int) -> None:
+    """Find each payment's account by number (one query); unknown or closed → suspense."""
+    numbers = {row.account_number for row in rows if row.account_number}
+    accounts = {
+        account.number: account
+        for account in Account.objects.filter(tenant_id=tenant_id, number__in=numbers)
+    }
+    for row in rows:
+        account = accounts.get(row.account_number)
+        if account is None:
+            row.status = Payment.Status.SUSPENSE
+            row.suspense_reason = Payment.SuspenseReason.UNKNOWN_ACCOUNT
+            continue
+        row.account = account
+        if account.closed_on is not None and account.closed_on <= row.paid_on:
+            row.status = Payment.Status.SUSPENSE
+            row.suspense_reason = Payment.SuspenseReason.CLOSED_ACCOUNT
+
+
+def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
+    """INSERT … ON CONFLICT (tenant, source, external id) DO NOTHING RETURNING: the ids of
+    the rows that were new, by key. A key another transaction is inserting at this moment
+    waits for it: it is then new (the other rolled back) or not (the other committed)."""
+    opts = Payment._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    key = ", ".join(
+        quote(concrete_field(Payment, name).column) for name in ("tenant", "source", "external_id")
+    )
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    found: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            values = [
+                f.get_db_prep_save(f.pre_save(row, add=True), connection)
+                for row in chunk
+                for f in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 -- model metadata
+                f"VALUES {', '.join([one] * len(chunk))} ON CONFLICT ({key}) DO NOTHING "
+                f"RETURNING {quote('id')}, {quote('source')}, {quote('external_id')}",
+                values,
+            )
+            for pk, source, external_id in cursor.fetchall():
+                found[(source, external_id)] = pk
+    return found
+
+
+def _replays(
+    rows: list[Payment],
+    splits: list[tuple[tuple[int, int, Decimal], ...]],
+    new: set[int],
+    tenant_id: int,
+) -> dict[int, Outcome]:
+    """Duplicate or conflict, for each record whose key was recorded before (two queries)."""
+    replayed = [index for index in range(len(rows)) if index not in new]
+    if not replayed:
+        return {}
+    externals = {rows[index].external_id for index in replayed}
+    stored = {
+        (payment.source, payment.external_id): payment
+        for payment in Payment.objects.filter(tenant_id=tenant_id, external_id__in=externals)
+        .select_related("account")
+        .order_by()
+    }
+    stored_splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
+    for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
+        payment__in=[payment.pk for payment in stored.values()]
+    ).values_list("payment_id", "provider_id", "service_id", "amount"):
+        stored_splits[payment_id].append((provider_id, service_id, amount))
+    outcomes = {}
+    for index in replayed:
+        row = rows[index]
+        original = stored.get((row.source, row.external_id))
+        if original is None:  # cannot happen: the key was refused because it exists
+            raise RuntimeError(f"payment {row} was refused as recorded but is not found")
+        differences = tuple(
+            name
+            for name in COMPARED
+            if (
+                tuple(sorted(stored_splits[original.pk])) != splits[index]
+                if name == "split"
+                else getattr(original, name) != getattr(row, name)
+            )
+        )
+        outcomes[index] = Outcome(
+            Result.CONFLICT if differences else Result.DUPLICATE, original, differences
+        )
+    return outcomes
+
+
+# --- allocation and posting ---------------------------------------------------------------
+
+
+def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
+    """Allocate each item's payment over its account's debts and post the entries of all
+    of them at once. An account with nothing owed and nobody to credit an advance to sends
+    its payment to suspense instead (`no_provider`)."""
+    if not items:
+        return
+    account_ids = sorted({item.payment.account_id for item in items if item.payment.account_id})
+    due_days = _lock_accounts(account_ids)
+    debts = open_debts(account_ids)
+    batch: list[LedgerEntry] = []
+    for item in items:
+        payment = item.payment
+        assert payment.account_id is not None
+        paid_on = payment.paid_on
+        current = books.current_period(paid_on)
+        if current is None:
+            raise ValidationError(
+                _("No billing period is open: open one before posting payments."),
+                code="no_open_period",
+            )
+        due_dates = books.due_dates(due_days.get(payment.account_id))
+        account_debts = debts[payment.account_id]
+        allocation = engine.allocate_payment(
+            engine.Payment(
+                amount=payment.amount,
+                paid_on=paid_on,
+                provider=None if payment.provider_id is None else str(payment.provider_id),
+                period=Period.of(payment.period) if payment.period else None,
+                split=item.split,
+                penalty_designated=payment.penalty_designated,
+                account=payment.account_number,
+            ),
+            books.obligations(account_debts, paid_on, due_dates),
+            due_dates,
+            books.service_order,
+            books.allocation_config(paid_on),
+        )
+        if any(advance.provider == "" for advance in allocation.advances):
+            provider = _fallback_provider(payment.account_id, paid_on)
+            if provider is None:
+                _to_suspense(payment, Payment.SuspenseReason.NO_PROVIDER)
+                continue
+            allocation = replace(
+                allocation,
+                advances=tuple(
+                    replace(a, provider=a.provider or str(provider)) for a in allocation.advances
+                ),
+            )
+        item.allocation = allocation
+        item.entries = _entries(payment, allocation, books, current, user)
+        for entry in item.entries:
+            origin = entry.corrects_period or entry.period
+            kind = engine.Kind.PENALTY if entry.rule == SETTLED_PENALTY else engine.Kind.PRINCIPAL
+            account_debts.add((entry.provider_id, entry.service_id, origin, kind), entry.amount)
+        batch.extend(item.entries)
+    post_entries(batch)
+
+
+def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
+    """Lock the accounts (in id order: two batches never wait for each other in a circle);
+    their buildings' due days, for the limitation period."""
+    rows = (
+        Account.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+        .values_list("pk", "premise__building__due_day")
+    )
+    return dict(rows)
+
+
+def _fallback_provider(account_id: int, day: date) -> int | None:
+    """Who gets an advance of an account that owes nothing at all: the provider of its first
+    connected service (in the service order) on the payment date."""
+    return (
+        AccountService.objects.filter(account_id=account_id, effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
+        .order_by("service__sort_order", "service__code")
+        .values_list("provider_id", flat=True)
+        .first()
+    )
+
+
+def _to_suspense(payment: Payment, reason: str) -> None:
+    payment.status = Payment.Status.SUSPENSE
+    payment.suspense_reason = reason
+    Payment.objects.filter(pk=payment.pk).update(status=payment.status, suspense_reason=reason)
+
+
+def _entries(
+    payment: Payment,
+    allocation: engine.Allocation,
+    books: Books,
+    current: date,
+    user: Any,
+) -> list[LedgerEntry]:
+    """The payment's entries: one per allocation line and one per advance (negative)."""
+    paid_on = payment.paid_on
+    common = {
+        "tenant_id": payment.tenant_id,
+        "account_id": payment.account_id,
+        "posted_on": paid_on,
+        "kind": LedgerEntry.Kind.PAYMENT,
+        "source_kind": PAYMENT_SOURCE,
+        "source_id": str(payment.pk),
+        "created_by": _user(user),
+    }
+    entries = []
+    for line in allocation.lines:
+        origin = line.period.first_day
+        target = books.posting_period(origin)
+        assert target is not None  # an obligation's period is open or before an open one
+        why = line.explanation
+        entries.append(
+            LedgerEntry(
+                **common,
+                provider_id=int(line.provider),
+                service_id=books.service_ids[line.service] if line.service else None,
+                period=target,
+                corrects_period=origin if target != origin else None,
+                amount=-line.amount,
+                rule=SETTLED_PENALTY if line.kind is engine.Kind.PENALTY else SETTLED_PRINCIPAL,
+                explanation={
+                    "allocation": why.rule.value,
+                    "unpaid_before": why.unpaid_before,
+                    "split": why.split.value if why.split else None,
+                    "weight": why.weight,
+                    "time_barred": why.time_barred,
+                    "paid_on": paid_on,
+                },
+            )
+        )
+    named = payment.period
+    advance_period = named if named in books.open_periods else current
+    for advance in allocation.advances:
+        entries.append(
+            LedgerEntry(
+                **common,
+                provider_id=int(advance.provider),
+                service_id=None,
+                period=advance_period,
+                amount=-advance.amount,
+                rule=ADVANCE,
+                explanation={"allocation": ADVANCE, "paid_on": paid_on},
+            )
+        )
+    return entries
+
+
+def _recalculate(items: list[_Item], books: Books, user: Any) -> None:
+    """Rate the payments' accounts again for their open periods from the payment's on
+    (penalties follow the payments: `kvit.billing.actions.recalculate`)."""
+    periods: dict[int, set[date]] = defaultdict(set)
+    sources: dict[int, str] = {}
+    for item in items:
+        payment = item.payment
+        assert payment.account_id is not None
+        current = books.current_period(payment.paid_on)
+        periods[payment.account_id].update(
+            p for p in books.open_periods if current and p >= current
+        )
+        sources[payment.account_id] = str(payment.pk)
+    accounts = Account.objects.in_bulk(list(periods))
+    for account_id, days in sorted(periods.items()):
+        recalculate(
+            accounts[account_id],
+            [Period.of(day) for day in sorted(days)],
+            source=(PAYMENT_SOURCE, sources[account_id]),
+            user=_user(user),
+        )
+
+
+# --- reversal, suspense, refunds -------------------------------------------------------------
+
+
+def _locked(payment: Payment) -> Payment:
+    """The payment's row, locked until the transaction ends, as it stands now."""
+    return (
+        Payment.objects.select_for_update(of=("self",)).select_related("account").get(pk=payment.pk)
+    )
+
+
+def _event(payment: Payment, kind: str, user: Any, reason: str = "", **details: Any) -> None:
+    PaymentEvent.objects.create(
+        payment=payment,
+        kind=kind,
+        at=timezone.now(),
+        by=_user(user),
+        reason=reason,
+        details=details,
+    )
+
+
+def reverse_payment(
+    payment: Payment, reason: str, user: Any, *, on: date | None = None
+) -> list[LedgerEntry]:
+    """Reverse a payment (сторно, spec 6.3): every entry it posted gets its reversal (the
+    same account, provider, service and settled period, the opposite amount), latest first;
+    the payment becomes `reversed`, and the account is rated again (penalties then run as
+    if the payment had not been made). Refused for a payment already reversed or refunded.
+    A payment in suspense has no entries: it is only marked (a bank recalled it)."""
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the reversal."), code="no_reason")
+    day = on or timezone.localdate()
+    with transaction.atomic():
+        locked = _locked(payment)
+        if locked.status == Payment.Status.REVERSED:
+            raise ValidationError(
+                _("Payment %(key)s is already reversed."),
+                code="reversed",
+                params={"key": str(locked)},
+            )
+        if locked.status == Payment.Status.REFUNDED:
+            raise ValidationError(
+                _("Payment %(key)s was refunded: it cannot be reversed."),
+                code="refunded",
+                params={"key": str(locked)},
+            )
+        reversals: list[LedgerEntry] = []
+        books = Books.load(locked.tenant_id)
+        if locked.status in Payment.ON_ACCOUNT:
+            assert locked.account_id is not None
+            _lock_accounts([locked.account_id])
+            entries = list(
+                LedgerEntry.objects.filter(
+                    account_id=locked.account_id,
+                    source_kind=PAYMENT_SOURCE,
+                    source_id=str(locked.pk),
+                    kind=LedgerEntry.Kind.PAYMENT,
+                ).order_by("-id")
+            )
+            done = set(
+                LedgerEntry.objects.filter(
+                    corrects__in=[entry.pk for entry in entries], kind=LedgerEntry.Kind.REVERSAL
+                ).values_list("corrects_id", flat=True)
+            )
+            reversals = [
+                _reversal(entry, books, reason, user, day)
+                for entry in entries
+                if entry.pk not in done
+            ]
+            reversals = post_entries(reversals)
+        Payment.objects.filter(pk=locked.pk).update(status=Payment.Status.REVERSED)
+        payment.status = locked.status = Payment.Status.REVERSED
+        _event(locked, PaymentEvent.Kind.REVERSED, user, reason, entries=len(reversals))
+        if reversals:
+            assert locked.account is not None
+            current = books.current_period(locked.paid_on)
+            recalculate(
+                locked.account,
+                [Period.of(p) for p in books.open_periods if current and p >= current],
+                source=(PAYMENT_SOURCE, str(locked.pk)),
+                user=_user(user),
+            )
+    return reversals
+
+
+def _reversal(entry: LedgerEntry, books: Books, reason: str, user: Any, day: date) -> LedgerEntry:
+    """The reversal of `entry`: into its own period while open, else the first open one
+    after it, naming the period it settled."""
+    origin = entry.corrects_period or entry.period
+    target = books.posting_period(entry.period)
+    if target is None:
+        raise ValidationError(
+            _("There is no open period to post the reversal into."), code="no_open_period"
+        )
+    return LedgerEntry(
+        tenant_id=entry.tenant_id,
+        account_id=entry.account_id,
+        provider_id=entry.provider_id,
+        service_id=entry.service_id,
+        period=target,
+        corrects_period=origin if origin != target else None,
+        posted_on=day,
+        kind=LedgerEntry.Kind.REVERSAL,
+        amount=-entry.amount,
+        rule=entry.rule,
+        explanation=dict(entry.explanation),
+        corrects=entry,
+        reason=reason,
+        source_kind=entry.source_kind,
+        source_id=entry.source_id,
+        created_by=_user(user),
+    )
+
+
+def transfer_from_suspense(payment: Payment, account: Account, user: Any) -> Outcome:
+    """Move a payment in suspense to `account` (spec 6.4): it is allocated there as of its
+    original payment date (penalties go by it) and becomes `transferred`."""
+    with transaction.atomic():
+        locked = _locked(payment)
+        if locked.status != Payment.Status.SUSPENSE:
+            raise ValidationError(
+                _("Payment %(key)s is %(status)s: only a payment in suspense is transferred."),
+                code="not_in_suspense",
+                params={"key": str(locked), "status": locked.get_status_display()},
+            )
+        if account.tenant_id != locked.tenant_id:
+            raise ValidationError(
+                _("The account belongs to another organisation."), code="other_tenant"
+            )
+        books = Books.load(locked.tenant_id)
+        split = _engine_split(
+            [
+                SplitPart(part.provider_id, part.service_id, part.amount)
+                for part in locked.split.all()
+            ],
+            books,
+        )
+        locked.account = account
+        locked.status = Payment.Status.TRANSFERRED
+        item = _Item(locked, split)
+        _allocate_and_post([item], books, user)
+        if locked.status == Payment.Status.SUSPENSE:  # nobody on the account to credit
+            raise ValidationError(
+                _(
+                    "Account %(account)s has no provider to credit the payment to: connect a "
+                    "service first."
+                ),
+                code="no_provider",
+                params={"account": account.number},
+            )
+        Payment.objects.filter(pk=locked.pk).update(account=account, status=locked.status)
+        payment.account, payment.status = account, locked.status
+        _event(
+            locked,
+            PaymentEvent.Kind.TRANSFERRED,
+            user,
+            account=account.number,
+            was=locked.suspense_reason,
+        )
+        _recalculate([item], books, user)
+    return Outcome(Result.POSTED, locked, entries=tuple(item.entries), allocation=item.allocation)
+
+
+def refund_suspense(payment: Payment, user: Any, reason: str, *, today: date | None = None) -> None:
+    """Mark a payment in suspense as refunded to the payer (spec 6.4): allowed once it has
+    waited `suspense_refund_days` (section 10) since the payment date."""
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the refund."), code="no_reason")
+    day = today or timezone.localdate()
+    with transaction.atomic():
+        locked = _locked(payment)
+        if locked.status != Payment.Status.SUSPENSE:
+            raise ValidationError(
+                _("Payment %(key)s is %(status)s: only a payment in suspense is refunded."),
+                code="not_in_suspense",
+                params={"key": str(locked), "status": locked.get_status_display()},
+            )
+        wait = Books.load(locked.tenant_id).config(day).suspense_refund_days
+        allowed = locked.paid_on + timedelta(days=wait)
+        if day < allowed:
+            raise ValidationError(
+                _(
+                    "Payment %(key)s can be refunded from %(day)s on, %(wait)s days after it "
+                    "was paid: the account may still be found."
+                ),
+                code="too_early",
+                params={"key": str(locked), "day": allowed.isoformat(), "wait": wait},
+            )
+        Payment.objects.filter(pk=locked.pk).update(status=Payment.Status.REFUNDED)
+        payment.status = Payment.Status.REFUNDED
+        _event(locked, PaymentEvent.Kind.REFUNDED, user, reason)
+
+
+def refund_advance(
+    account: Account,
+    provider: Provider,
+    amount: Decimal | str,
+    user: Any,
+    reason: str,
+    *,
+    on: date | None = None,
+) -> LedgerEntry:
+    """Pay back part or all of the account's advance with `provider`: a positive `transfer`
+    entry (rule `refund`, no service) in the open period. Refused when the advance (what the
+    account has paid the provider beyond its debts) is smaller than `amount`."""
+    value = to_decimal(amount)
+    if value <= 0 or value != value.quantize(CENT):
+        raise ValidationError(
+            _("A refund must be a positive amount in whole kopecks, not %(amount)s."),
+            code="not_positive",
+            params={"amount": value},
+        )
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the refund."), code="no_reason")
+    if provider.tenant_id != account.tenant_id:
+        raise ValidationError(
+            _("The provider belongs to another organisation."), code="other_tenant"
+        )
+    day = on or timezone.localdate()
+    with transaction.atomic():
+        _lock_accounts([account.pk])
+        advance = -balance(account, provider=provider)
+        if advance < value:
+            raise ValidationError(
+                _(
+                    "The advance of account %(account)s with %(provider)s is %(advance)s: "
+                    "%(amount)s cannot be refunded."
+                ),
+                code="advance_too_small",
+                params={
+                    "account": account.number,
+                    "provider": provider,
+                    "advance": max(advance, Decimal("0.00")),
+                    "amount": value,
+                },
+            )
+        period = Books.load(account.tenant_id).current_period(day)
+        if period is None:
+            raise ValidationError(
+                _("No billing period is open: open one before refunding."),
+                code="no_open_period",
+            )
+        (entry,) = post_entries(
+            [
+                LedgerEntry(
+                    tenant_id=account.tenant_id,
+                    account=account,
+                    provider=provider,
+                    service=None,
+                    period=period,
+                    posted_on=day,
+                    kind=LedgerEntry.Kind.TRANSFER,
+                    amount=value,
+                    rule=REFUND,
+                    reason=reason,
+                    source_kind=REFUND,
+                    created_by=_user(user),
+                )
+            ]
+        )
+    return entry
+
+
+# --- the cash desk ----------------------------------------------------------------------------
+
+
+def post_cash_payment(
+    account: Account,
+    amount: Decimal | str,
+    receipt_number: str,
+    cashier: Any,
+    paid_at: datetime,
+    *,
+    provider: Provider | None = None,
+    period: Period | None = None,
+) -> Outcome:
+    """A payment taken at the cash desk: `post_payment` with source "cash" and the receipt
+    number as its external id (so a receipt number is used once per organisation)."""
+    return post_payment(
+        PaymentRecord(
+            tenant_id=account.tenant_id,
+            source=CASH,
+            external_id=receipt_number,
+            paid_at=paid_at,
+            amount=amount,
+            account_number=account.number,
+            period=period,
+            provider_id=provider.pk if provider else None,
+            document_kind=Payment.DocumentKind.CASH_RECEIPT,
+            document_number=receipt_number,
+        ),
+        user=cashier,
+    )
