@@ -53,6 +53,10 @@ test-postgres: install
 bench-engine: install
 	$(BIN)/python -m kvit.benchmarks.engine --accounts 20000
 
+## bench-turnover: the turnover statement and its CSV/XLSX exports on DATABASE_URL (read-only)
+bench-turnover: install
+	$(BIN)/python -m kvit.benchmarks.turnover
+
 ## bench-seed: time `kvit seed` for BENCH_ACCOUNTS accounts on a scratch PostgreSQL database
 bench-seed: install
 	$(BIN)/python -m kvit.demo.bench --accounts $(BENCH_ACCOUNTS) --server $(patsubst %/,%,$(dir $(PG_URL)))
