@@ -26,6 +26,7 @@ from kvit.reports.exports import (
     TableRow,
     ageing_table,
     csv_amount,
+    csv_text,
     turnover_table,
     write_csv,
     write_xlsx,
@@ -150,6 +151,24 @@ def test_csv_is_for_excel_with_russian_settings(posted: World, tmp_path: Path) -
     assert (rows[3][4], rows[3][5], rows[3][6]) == ("0,00", "20,00", "1234,56")
     assert rows[-1][0] == "Всего"
     assert rows[-1][6] == "1245,06"
+
+
+def test_csv_text_that_looks_like_a_formula_stays_text(posted: World) -> None:
+    payer = posted.accounts[0].payer
+    payer.last_name = '=HYPERLINK("http://evil.example","x")'
+    payer.save()
+    stream = io.StringIO()
+    write_csv(turnover_table(turnover(posted.tenant, *MARCH)), stream)
+    rows = list(csv.reader(io.StringIO(stream.getvalue()), delimiter=";"))
+    assert rows[1][2] == '\'=HYPERLINK("http://evil.example","x") Ivan'
+    assert [csv_text(text) for text in ("-5", "+7", "@a", "a=b", "", None)] == [
+        "'-5",
+        "'+7",
+        "'@a",
+        "a=b",
+        "",
+        "",
+    ]
 
 
 def test_csv_amounts_keep_two_decimals_and_a_comma() -> None:

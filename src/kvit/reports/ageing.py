@@ -34,21 +34,21 @@ from typing import Any
 from django.db import connection
 
 from kvit.accounts.models import Account
-from kvit.ledger.models import CENT
 from kvit.providers.models import Provider
 from kvit.reports.scope import (
+    FETCH,
     LABEL_COLUMNS,
     LABEL_SIZE,
+    ZERO,
     Scope,
     account_label,
     label_joins,
+    money,
     scope_entries,
     table,
 )
 from kvit.tenants.models import HierarchyNode, Tenant
 
-ZERO = Decimal("0.00")
-FETCH = 2_000
 BUCKET_LIMITS: tuple[int | None, ...] = (1, 3, 6, 12, 36, None)
 """The oldest age in months of each bucket (None: no limit)."""
 BUCKETS = ("0–1", "1–3", "3–6", "6–12", "12–36", ">36")
@@ -187,13 +187,7 @@ def _ageing_sql(scope: Scope, as_of: date) -> tuple[str, list[Any]]:
     return sql, params + union_params
 
 
-def _money(value: Any) -> Decimal:
-    """SQLite sums decimals as floats: exact to the kopeck once rounded."""
-    return Decimal(str(value)).quantize(CENT)
-
-
 def _lines(sql: str, params: list[Any]) -> Iterator[AgeingRow | AgeingTotal]:
-    convert = connection.vendor != "postgresql"
     width = len(BUCKETS) + 1
     labels = slice(1 + width, 1 + width + LABEL_SIZE)
     totals = [ZERO] * width
@@ -202,9 +196,7 @@ def _lines(sql: str, params: list[Any]) -> Iterator[AgeingRow | AgeingTotal]:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH):
             for record in batch:
-                sums = record[1 : 1 + width]
-                if convert:
-                    sums = [_money(value) for value in sums]
+                sums = money(record[1 : 1 + width])
                 names = account_label(record[labels])
                 count += 1
                 for index, value in enumerate(sums):

@@ -4,7 +4,9 @@
 CSV, for Excel with Russian regional settings (what an accountant in Russia opens it with):
 UTF-8 with a byte-order mark (without it Excel reads Cyrillic as cp1251 mojibake), `;`
 between cells (Excel's list separator where the decimal separator is a comma), amounts with
-a decimal comma and no thousands separator ("-1234,56"), CRLF line ends. The first line is
+a decimal comma and no thousands separator ("-1234,56"), CRLF line ends; a text that starts
+like a formula ("=", "+", "-", "@") gets a leading apostrophe, so a payer's name cannot run
+as a formula. The first line is
 the column headings; the data follow, subtotal and total rows included, so the file loads
 into a spreadsheet or another system as it is. [DECISION] The same dialect whatever the
 language of the headings: the numbers must open as numbers in the Excel the users have.
@@ -33,7 +35,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from kvit.reports.ageing import BUCKETS, AgeingRow, AgeingTotal, DebtAgeing
-from kvit.reports.turnover import FIGURES, Figures, Group, Row, Subtotal, Total, TurnoverStatement
+from kvit.reports.turnover import FIGURES, Group, Row, Subtotal, Total, TurnoverStatement
 
 Cell = str | Decimal | None
 
@@ -144,22 +146,6 @@ def turnover_table(statement: TurnoverStatement) -> Table:
     )
 
 
-def _money_cells(figures: Figures) -> tuple[Decimal, ...]:
-    return (
-        figures.opening_debit,
-        figures.opening_credit,
-        figures.charged,
-        figures.recalculations,
-        figures.benefits,
-        figures.penalties,
-        figures.paid_principal,
-        figures.paid_penalties,
-        figures.write_offs,
-        figures.closing_debit,
-        figures.closing_credit,
-    )
-
-
 def _turnover_rows(statement: TurnoverStatement, grouped: bool) -> Iterator[TableRow]:
     group_by = statement.group_by
     subtotal, total = _("Subtotal"), _("Total")
@@ -167,14 +153,14 @@ def _turnover_rows(statement: TurnoverStatement, grouped: bool) -> Iterator[Tabl
         if isinstance(line, Row):
             group = (_group_label(line.group, group_by),) if line.group is not None else ()
             cells: tuple[Cell, ...] = (*group, line.account, line.address, line.payer)
-            yield TableRow((*cells, *_money_cells(line.figures)))
+            yield TableRow((*cells, *line.figures.values()))
         elif isinstance(line, Subtotal):
             label = _group_label(line.group, group_by)
-            yield TableRow((label, subtotal, None, None, *_money_cells(line.figures)), SUBTOTAL)
+            yield TableRow((label, subtotal, None, None, *line.figures.values()), SUBTOTAL)
         else:
             assert isinstance(line, Total)
             lead: tuple[Cell, ...] = (total, None, None, None) if grouped else (total, None, None)
-            yield TableRow((*lead, *_money_cells(line.figures)), TOTAL)
+            yield TableRow((*lead, *line.figures.values()), TOTAL)
 
 
 # --- the debt ageing --------------------------------------------------------------------------
@@ -225,6 +211,17 @@ def csv_amount(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str | None) -> str:
+    """A text cell that Excel will not take for a formula (CSV injection, OWASP): one that
+    starts like a formula gets a leading apostrophe. (XLSX cells are typed: no need.)"""
+    if not value:
+        return ""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def write_csv(table: Table, stream: TextIO) -> int:
     """Write `table` to `stream` (opened with encoding "utf-8-sig" and newline=""); the
     number of rows written after the headings."""
@@ -234,7 +231,7 @@ def write_csv(table: Table, stream: TextIO) -> int:
     for row in table.rows:
         writer.writerow(
             [
-                csv_amount(cell) if isinstance(cell, Decimal) else ("" if cell is None else cell)
+                csv_amount(cell) if isinstance(cell, Decimal) else csv_text(cell)
                 for cell in row.cells
             ]
         )
@@ -291,6 +288,8 @@ def write_xlsx(table: Table, path: Path, max_rows: int = XLSX_MAX_ROWS) -> int:
         text, number = formats[row.level]
         for column, cell in enumerate(row.cells):
             if isinstance(cell, Decimal):
+                # A spreadsheet number is a double: amounts to the kopeck stay exact below
+                # 10^13 as printed. (Output only; nothing is computed from it.)
                 sheet.write_number(at, column, float(cell), number)
             elif cell:
                 sheet.write_string(at, column, cell, text)

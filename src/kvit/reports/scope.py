@@ -10,20 +10,33 @@ value is a query parameter, except the ledger's own kind codes, which are consta
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 
 from kvit.accounts.models import Account, Contract
-from kvit.ledger.models import LedgerEntry
+from kvit.ledger.models import CENT, LedgerEntry
 from kvit.people.models import Person
 from kvit.premises.models import Building, Premise
 from kvit.providers.models import Provider
 from kvit.tenants.models import HierarchyNode, Tenant
 
 _CODE = re.compile(r"[a-z_]+")
+ZERO = Decimal("0.00")
+FETCH = 2_000
+"""Rows per round trip: a report streams from a server-side cursor, never held whole."""
+
+
+def money(sums: Sequence[Any]) -> Sequence[Decimal]:
+    """Sums read from the database, as money. PostgreSQL's sums of numeric(14, 2) are exact
+    Decimals already; SQLite sums decimals as floats, exact to the kopeck once rounded."""
+    if connection.vendor == "postgresql":
+        return sums
+    return [Decimal(str(value)).quantize(CENT) for value in sums]
 
 
 def table(model: Any) -> str:

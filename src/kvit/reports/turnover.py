@@ -61,17 +61,20 @@ from django.db.models import Max, Min
 
 from kvit.accounts.models import Account
 from kvit.core.codes import Rule
-from kvit.core.statements import EntryKind, TurnoverRow, credit, debit
-from kvit.ledger.models import CENT, AccountBalance, LedgerEntry
+from kvit.core.statements import EntryKind, TurnoverRow
+from kvit.ledger.models import AccountBalance, LedgerEntry
 from kvit.providers.models import Provider
 from kvit.reports.scope import (
+    FETCH,
     LABEL_COLUMNS,
     LABEL_SIZE,
+    ZERO,
     Scope,
     account_label,
     codes,
     label_joins,
     literal,
+    money,
     scope_entries,
     table,
 )
@@ -83,8 +86,6 @@ GROUP_BY: tuple[GroupBy, ...] = ("account", "building", "provider", "service", "
 Method = Literal["auto", "forward", "backward"]
 METHODS: tuple[Method, ...] = ("auto", "forward", "backward")
 
-ZERO = Decimal("0.00")
-FETCH = 2_000  # rows per round trip; the statement is streamed, never held whole
 
 # The statement's columns that entries are summed into (TurnoverRow's field names).
 OPENING = "opening"
@@ -177,6 +178,22 @@ class Figures:
             write_offs=row.write_offs,
             closing_debit=row.closing_debit,
             closing_credit=row.closing_credit,
+        )
+
+    def values(self) -> tuple[Decimal, ...]:
+        """The columns in the statement's order (`FIGURES`)."""
+        return (
+            self.opening_debit,
+            self.opening_credit,
+            self.charged,
+            self.recalculations,
+            self.benefits,
+            self.penalties,
+            self.paid_principal,
+            self.paid_penalties,
+            self.write_offs,
+            self.closing_debit,
+            self.closing_credit,
         )
 
     @property
@@ -413,19 +430,13 @@ def _group_sql(group_by: GroupBy) -> tuple[str, str, str, str]:
 # --- reading the rows -------------------------------------------------------------------------
 
 
-def _money(value: Any) -> Decimal:
-    """A sum as money: SQLite sums decimals as floats, exact to the kopeck once rounded.
-    (PostgreSQL's sums of numeric(14, 2) are exact Decimals with two places already.)"""
-    return Decimal(str(value)).quantize(CENT)
-
-
 # Positions in a record's buckets (_BUCKETS): the starting balance, the columns in range,
 # and after the range (backward only).
 _S, _O, _CH, _RE, _BE, _PE, _PP, _PD, _WO, _UN, _A = range(len(_BUCKETS["backward"]))
 
 
 class _Sums:
-    """Running sums of figures (a list added to in place: a million rows add up fast)."""
+    """Running sums of figures, for a subtotal or the total."""
 
     __slots__ = ("rows", "values")
 
@@ -433,18 +444,18 @@ class _Sums:
         self.rows = 0
         self.values = [ZERO] * len(FIGURES)
 
-    def add(self, values: tuple[Decimal, ...]) -> None:
+    def add(self, figures: Figures) -> None:
         self.rows += 1
-        self.values = [a + b for a, b in zip(self.values, values, strict=True)]
+        self.values = [a + b for a, b in zip(self.values, figures.values(), strict=True)]
 
     def figures(self) -> Figures:
         return Figures(*self.values)
 
 
-def _row_values(account: str, b: Sequence[Decimal], method: Method) -> tuple[Decimal, ...]:
-    """The row's figures, in `FIGURES` order, from its bucket sums `b`: through the engine's
-    row (its invariant and its debit/credit split), checked against the closing balance
-    summed directly from the entries. (Hot: a million calls; positions, not names.)"""
+def _row_figures(account: str, b: Sequence[Decimal], method: Method) -> Figures:
+    """The row's figures from its bucket sums `b`, through the engine's row (its invariant
+    and its debit/credit split), checked against the closing balance summed directly from
+    the entries. (Hot: a million calls; positions, not names.)"""
     in_range = sum(b[_O : _UN + 1], ZERO)
     if method == "forward":
         before_range = b[_S]
@@ -463,29 +474,15 @@ def _row_values(account: str, b: Sequence[Decimal], method: Method) -> tuple[Dec
         paid_penalties=-b[_PD],
         write_offs=-b[_WO],
     )
-    row_closing = row.closing
-    if row_closing != closing:
+    if row.closing != closing:
         raise StatementMismatch(
-            f"account {account}: the columns give a closing balance of {row_closing}, the "
+            f"account {account}: the columns give a closing balance of {row.closing}, the "
             f"entries {closing} ({b[_UN]} in entries of a kind without a column)"
         )
-    return (
-        row.opening_debit,
-        row.opening_credit,
-        row.charged,
-        row.recalculations,
-        row.benefits,
-        row.penalties,
-        row.paid_principal,
-        row.paid_penalties,
-        row.write_offs,
-        debit(row_closing),
-        credit(row_closing),
-    )
+    return Figures.of(row)
 
 
 def _lines(sql: str, params: list[Any], group_by: GroupBy, method: Method) -> Iterator[Line]:
-    convert = connection.vendor != "postgresql"
     width = len(_BUCKETS[method])
     labels = slice(2 + width, 2 + width + LABEL_SIZE)
     total = _Sums()
@@ -495,26 +492,23 @@ def _lines(sql: str, params: list[Any], group_by: GroupBy, method: Method) -> It
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH):
             for record in batch:
-                buckets = record[2 : 2 + width]
-                if convert:
-                    buckets = [_money(value) for value in buckets]
                 label = account_label(record[labels])
-                values = _row_values(label.number, buckets, method)
+                figures = _row_figures(label.number, money(record[2 : 2 + width]), method)
                 if group_by != "account" and (group is None or record[1] != group.key):
                     if group is not None:
                         yield Subtotal(group=group, rows=sums.rows, figures=sums.figures())
                         sums = _Sums()
                     group = Group(key=record[1], label=record[-1] or "")
                 if group is not None:
-                    sums.add(values)
-                total.add(values)
+                    sums.add(figures)
+                total.add(figures)
                 yield Row(
                     account_id=record[0],
                     account=label.number,
                     address=label.address,
                     payer=label.payer,
                     group=group,
-                    figures=Figures(*values),
+                    figures=figures,
                 )
     if group is not None:
         yield Subtotal(group=group, rows=sums.rows, figures=sums.figures())
