@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -212,15 +212,14 @@ class BillingPeriodAdmin(ScopedModelAdmin):
             return TemplateResponse(
                 request, "admin/ledger/billingperiod/close_confirmation.html", context
             )
-        for billing_period in periods:
-            try:
-                close_period(billing_period.tenant, billing_period.period, request.user)
-            except ValidationError as error:
-                self.message_user(request, "; ".join(error.messages), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    gettext("The period %(period)s is closed.") % {"period": billing_period},
-                    messages.SUCCESS,
-                )
+        self.act_on_each(
+            request,
+            periods,
+            lambda billing_period: close_period(
+                billing_period.tenant, billing_period.period, request.user
+            ),
+            lambda billing_period: (
+                gettext("The period %(period)s is closed.") % {"period": billing_period}
+            ),
+        )
         return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -206,17 +206,13 @@ class PaymentAdmin(LargeTable, ScopedModelAdmin):
                 ),
                 gettext("Yes, reverse them"),
             )
-        for payment in payments:
-            try:
-                reverse_payment(payment, form.cleaned_data["reason"], request.user)
-            except ValidationError as error:
-                self.message_user(request, "; ".join(error.messages), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    gettext("Payment %(key)s is reversed.") % {"key": payment},
-                    messages.SUCCESS,
-                )
+        reason = form.cleaned_data["reason"]
+        self.act_on_each(
+            request,
+            payments,
+            lambda payment: reverse_payment(payment, reason, request.user),
+            lambda payment: gettext("Payment %(key)s is reversed.") % {"key": payment},
+        )
         return None
 
     @admin.action(description=_("Transfer to an account"), permissions=["transfer"])
@@ -240,24 +236,25 @@ class PaymentAdmin(LargeTable, ScopedModelAdmin):
                 gettext("Transfer"),
             )
         number = form.cleaned_data["account_number"]
-        for payment in payments:
+
+        def transfer(payment: Payment) -> None:
             account = Account.objects.filter(tenant_id=payment.tenant_id, number=number).first()
-            try:
-                if account is None:
-                    raise ValidationError(
-                        gettext("There is no account %(number)s in the organisation of %(key)s.")
-                        % {"number": number, "key": payment}
-                    )
-                transfer_from_suspense(payment, account, request.user)
-            except ValidationError as error:
-                self.message_user(request, "; ".join(error.messages), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    gettext("Payment %(key)s is transferred to account %(number)s.")
-                    % {"key": payment, "number": number},
-                    messages.SUCCESS,
+            if account is None:
+                raise ValidationError(
+                    gettext("There is no account %(number)s in the organisation of %(key)s.")
+                    % {"number": number, "key": payment}
                 )
+            transfer_from_suspense(payment, account, request.user)
+
+        self.act_on_each(
+            request,
+            payments,
+            transfer,
+            lambda payment: (
+                gettext("Payment %(key)s is transferred to account %(number)s.")
+                % {"key": payment, "number": number}
+            ),
+        )
         return None
 
 

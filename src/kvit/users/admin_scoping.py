@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
@@ -120,6 +122,23 @@ class ScopedModelAdmin(ScopedMixin, SimpleHistoryAdmin, ModelAdmin):  # type: ig
 
     list_filter_submit = True  # unfold's autocomplete filters need the submit button
     list_per_page = 50
+
+    def act_on_each(
+        self,
+        request: HttpRequest,
+        objects: Iterable[Any],
+        act: Callable[[Any], object],
+        done: Callable[[Any], str],
+    ) -> None:
+        """An admin action's work: `act` on every object; a refusal (ValidationError) is
+        reported for its object and the others still go on; `done` words a success."""
+        for obj in objects:
+            try:
+                act(obj)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, done(obj), messages.SUCCESS)
 
     # --- the tenant column and filter are for superusers, who see every tenant ------------
 
