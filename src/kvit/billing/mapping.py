@@ -425,25 +425,23 @@ def _meters(
                 failed_on=failed_on,
             )
         )
-        quantum = QUANTA[fraction_digits]
-        for zone, taken_on, value, kind in readings.get(pk, ()):
-            short = value.quantize(quantum)  # a column's 100.250000 is the meter's 100.250
-            found.append(
-                core.Reading(
-                    name,
-                    ZONES[zone],
-                    taken_on,
-                    short if short == value else value,
-                    READING_KINDS[kind],
-                )
+        found.extend(
+            core.Reading(
+                name,
+                ZONES[zone],
+                taken_on,
+                shortest(value, fraction_digits),
+                READING_KINDS[kind],
             )
+            for zone, taken_on, value, kind in readings.get(pk, ())
+        )
     return tuple(meters), tuple(found)
 
 
 def shortest(value: Decimal, places: int) -> Decimal:
     """`value` at `places` decimals when no digit is lost (a column's 100.250000 is the
     meter's 100.250), else as it is."""
-    short = value.quantize(Decimal(1).scaleb(-places))
+    short = value.quantize(QUANTA[places] if places < len(QUANTA) else Decimal(1).scaleb(-places))
     return short if short == value else value
 
 
