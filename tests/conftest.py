@@ -398,13 +398,15 @@ def staff(make: Make, tenant: Any) -> dict[str, Any]:
 
 def empty_append_only_tables() -> None:
     """Delete every row of the append-only tables (`kvit.db.append_only`) past the
-    database's refusal: after a test whose rows were committed, Django's flush truncates
-    every table, which the triggers allow only for an empty one. Test-only: it uses the
-    table owner's DDL power; nothing in Kvit deletes ledger rows."""
+    database's refusal, and of the tables that protect what they refer to: after a test
+    whose rows were committed, Django's flush truncates every table, which the triggers
+    allow only for an empty one. Test-only: it uses the table owner's DDL power; nothing in
+    Kvit deletes ledger rows."""
     from django.apps import apps
     from django.db import connection, transaction
 
     from kvit.db.append_only import AppendOnly
+    from kvit.db.references import References
     from kvit.db.triggers import install_sqlite_triggers
 
     tables = [
@@ -412,8 +414,18 @@ def empty_append_only_tables() -> None:
         for model in apps.get_models()
         if any(isinstance(c, AppendOnly) for c in model._meta.constraints)
     ]
+    # What refers to rows per statement (kvit.db.references) protects them from a delete:
+    # SQLite's flush deletes table by table, so those rows go first too.
+    referring = [
+        model._meta.db_table
+        for model in apps.get_models()
+        if any(isinstance(c, References) for c in model._meta.constraints)
+        and model._meta.db_table not in tables
+    ]
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
+        for table in referring:
+            cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 (model metadata)
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending before ALTER
             for table in tables:

@@ -166,7 +166,7 @@ def sqlite_triggers() -> dict[str, str]:
 def test_sqlite_has_the_update_and_delete_triggers() -> None:
     if connection.vendor != "sqlite":
         pytest.skip("SQLite triggers")
-    triggers = sqlite_triggers()
+    triggers = {name: sql for name, sql in sqlite_triggers().items() if name.startswith(NAME)}
     assert set(triggers) == {f"{NAME}_update", f"{NAME}_delete"}
     assert "BEFORE UPDATE" in triggers[f"{NAME}_update"]
     assert "BEFORE DELETE" in triggers[f"{NAME}_delete"]

@@ -36,6 +36,7 @@ from kvit.core.codes import LineKind
 from kvit.core.periods import Period
 from kvit.db.append_only import AppendOnly
 from kvit.db.history import History
+from kvit.db.references import References
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.tariffs.models import Service
 
@@ -120,22 +121,33 @@ class LedgerEntry(models.Model):
         WRITE_OFF = "write_off", _("write-off")
         OPENING_BALANCE = "opening_balance", _("opening balance")
 
+    # The references are checked per statement (`References` below, ADR 5), not per row.
     tenant = models.ForeignKey(
-        "tenants.Tenant", models.PROTECT, db_index=False, verbose_name=_("organisation")
+        "tenants.Tenant",
+        models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("organisation"),
     )
     account = models.ForeignKey(
         "accounts.Account",
         models.PROTECT,
         db_index=False,  # the balance index starts with it
+        db_constraint=False,
         related_name="ledger_entries",
         verbose_name=_("personal account"),
     )
     provider = models.ForeignKey(
-        "providers.Provider", models.PROTECT, related_name="+", verbose_name=_("provider")
+        "providers.Provider",
+        models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("provider"),
     )
     service = models.ForeignKey(
         "tariffs.Service",
         models.PROTECT,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",
@@ -224,6 +236,11 @@ class LedgerEntry(models.Model):
         ]
         constraints = [
             AppendOnly(name="ledger_entry_append_only"),
+            References(
+                name="ledger_entry_references",
+                fields=["tenant", "account", "provider", "service"],
+                tenant="tenant",
+            ),
             models.CheckConstraint(
                 condition=Q(period__day=1),
                 name="ledger_entry_period_first_day",
@@ -299,18 +316,27 @@ class AccountBalance(models.Model):
     `post_entries` in the same transaction, rebuildable with `rebuild_balances` and checked
     by `balance_mismatches`. The entries are the truth."""
 
+    # Checked per statement like the entries' (`References`, ADR 5); a balance exists only
+    # for entries, which protect what they refer to anyway.
     account = models.ForeignKey(
         "accounts.Account",
-        models.CASCADE,
+        models.PROTECT,
+        db_index=False,  # the unique constraints start with it
+        db_constraint=False,
         related_name="balances",
         verbose_name=_("personal account"),
     )
     provider = models.ForeignKey(
-        "providers.Provider", models.CASCADE, related_name="+", verbose_name=_("provider")
+        "providers.Provider",
+        models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("provider"),
     )
     service = models.ForeignKey(
         "tariffs.Service",
-        models.CASCADE,
+        models.PROTECT,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",
@@ -327,6 +353,7 @@ class AccountBalance(models.Model):
         verbose_name = _("account balance")
         verbose_name_plural = _("account balances")
         constraints = [
+            References(name="ledger_balance_references", fields=["account", "provider", "service"]),
             # Two partial constraints: a unique constraint treats NULLs as distinct.
             models.UniqueConstraint(
                 fields=["account", "provider", "service"],
