@@ -136,7 +136,7 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
         Q(effective_to__isnull=True) | Q(effective_to__gt=first)
     )
     rows = list(
-        AccountRow.objects.filter(pk__in=account_ids, tenant_id=catalogue.tenant_id)
+        AccountRow.objects.filter(pk__any_of=account_ids, tenant_id=catalogue.tenant_id)
         .order_by("pk")
         .values_list(
             "pk",
@@ -156,7 +156,7 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
     ids = [row[0] for row in rows]
     premises = {row[7] for row in rows if row[7] is not None}
     connected = _group(
-        AccountService.objects.filter(in_period, account_id__in=ids)
+        AccountService.objects.filter(in_period, account_id__any_of=ids)
         .order_by("account_id", "service_id", "effective_from")
         .values_list(
             "account_id",
@@ -168,22 +168,22 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
         )
     )
     registrations = _group(
-        Registration.objects.filter(in_period, account_id__in=ids)
+        Registration.objects.filter(in_period, account_id__any_of=ids)
         .order_by("account_id", "effective_from", "person_id")
         .values_list("account_id", "person_id", "effective_from", "effective_to", "kind")
     )
     owners: dict[int, set[int]] = defaultdict(set)
-    for premise, owner in Ownership.objects.filter(in_period, premise_id__in=premises).values_list(
-        "premise_id", "owner_id"
-    ):
+    for premise, owner in Ownership.objects.filter(
+        in_period, premise_id__any_of=premises
+    ).values_list("premise_id", "owner_id"):
         owners[premise].add(owner)
     benefits = _group(
-        Benefit.objects.filter(in_period, account_id__in=ids)
+        Benefit.objects.filter(in_period, account_id__any_of=ids)
         .order_by("account_id", "effective_from", "person_id")
         .values_list("account_id", "person_id", "category_id", "effective_from", "effective_to")
     )
     meters = _group(
-        MeterRow.objects.filter(premise_id__in=premises, kind__in=MeterRow.PREMISE_KINDS)
+        MeterRow.objects.filter(premise_id__any_of=premises, kind__in=MeterRow.PREMISE_KINDS)
         .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
         .order_by("premise_id", "installed_on", "pk")
         .values_list("premise_id", *METER_COLUMNS)
@@ -200,7 +200,7 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
     }
     readings = _readings(catalogue, meters, moving)
     impossible = _group(
-        MeterImpossibility.objects.filter(premise_id__in=premises).values_list(
+        MeterImpossibility.objects.filter(premise_id__any_of=premises).values_list(
             "premise_id", "resource"
         )
     )
@@ -360,7 +360,7 @@ def _accepted(meter_ids: Sequence[int], since: date, until: date) -> dict[Any, l
     """The accepted readings of the meters taken in [since, until), by meter, in order."""
     return _group(
         ReadingRow.objects.filter(
-            meter_id__in=meter_ids,
+            meter_id__any_of=meter_ids,
             status=ReadingRow.Status.ACCEPTED,
             taken_on__gte=since,
             taken_on__lt=until,
@@ -566,7 +566,7 @@ def _buildings(ids: set[int]) -> dict[int, core.Building]:
     """The chunk's buildings with their common-house meters; house volumes are computed by
     the bill run (`kvit.core.house_balance`), heating seasons have no model yet."""
     meters = _group(
-        BuildingResource.objects.filter(building_id__in=ids).values_list(
+        BuildingResource.objects.filter(building_id__any_of=ids).values_list(
             "building_id", "resource", "common_meter"
         )
     )
@@ -577,7 +577,7 @@ def _buildings(ids: set[int]) -> dict[int, core.Building]:
             HeatingScheme(heating),
             {RESOURCES[r]: CommonMeter(m) for r, m in meters.get(pk, ())},
         )
-        for pk, total, common, heating in Building.objects.filter(pk__in=ids).values_list(
+        for pk, total, common, heating in Building.objects.filter(pk__any_of=ids).values_list(
             "pk", "total_area", "common_area", "heating_scheme"
         )
     }

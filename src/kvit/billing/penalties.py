@@ -187,7 +187,7 @@ def ledger_of(
     if limited:
         by_day |= Q(service_id__in=limited)
     rows = (
-        LedgerEntry.objects.filter(account_id__in=list(account_ids), kind__in=KINDS)
+        LedgerEntry.objects.filter(account_id__any_of=list(account_ids), kind__in=KINDS)
         .annotate(line_kind=line_kind, origin=Coalesce("corrects_period", "period"))
         .filter(origin__lt=start, line_kind__in=(*PRINCIPAL_KINDS, PAYMENT))
         .exclude(rule=Rule.PENALTY.value)  # penalties, their corrections, payments of them
@@ -233,7 +233,7 @@ def building_due_days(ids: set[int]) -> dict[int, int]:
     """The buildings' own due days (a management contract or an HOA decision, spec 3.1)."""
     if not ids:
         return {}
-    found = Building.objects.filter(pk__in=ids, due_day__isnull=False)
+    found = Building.objects.filter(pk__any_of=ids, due_day__isnull=False)
     return {pk: day for pk, day in found.values_list("pk", "due_day") if day is not None}
 
 

@@ -116,7 +116,7 @@ def posted_lines_of(
         When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__kind")), default=F("kind")
     )
     rows = (
-        LedgerEntry.objects.filter(account_id__in=list(account_ids))
+        LedgerEntry.objects.filter(account_id__any_of=list(account_ids))
         .filter(Q(corrects_period=day) | Q(period=day, corrects_period__isnull=True))
         .annotate(line_kind=line_kind)
         .filter(line_kind__in=ENGINE_KINDS)

@@ -400,7 +400,7 @@ def _identify(rows: list[Payment], tenant_id: int) -> None:
     numbers = {row.account_number for row in rows if row.account_number}
     accounts = {
         account.number: account
-        for account in Account.objects.filter(tenant_id=tenant_id, number__in=numbers)
+        for account in Account.objects.filter(tenant_id=tenant_id, number__any_of=numbers)
     }
     for row in rows:
         account = accounts.get(row.account_number)
@@ -459,7 +459,7 @@ def _replays(
     externals = {rows[index].external_id for index in replayed}
     stored = {
         (payment.source, payment.external_id): payment
-        for payment in Payment.objects.filter(tenant_id=tenant_id, external_id__in=externals)
+        for payment in Payment.objects.filter(tenant_id=tenant_id, external_id__any_of=externals)
         .select_related("account")
         .order_by()
     }

@@ -96,7 +96,7 @@ def open_debts(account_ids: Iterable[int]) -> dict[int, Debts]:
     )
     penalty = Q(line_kind=LedgerEntry.Kind.PENALTY) | Q(rule=SETTLED_PENALTY)
     rows = (
-        LedgerEntry.objects.filter(account_id__in=list(account_ids))
+        LedgerEntry.objects.filter(account_id__any_of=list(account_ids))
         .annotate(
             line_kind=line_kind,
             origin=Coalesce("corrects_period", "period"),
