@@ -25,6 +25,7 @@ from kvit.core.records import explanation_data
 from kvit.ledger.actions import post_rows
 
 PLACES = 6  # of the ledger's quantity and tariff columns
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: `json.dumps` makes one per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ def row_of(
         line.tier,
         span.start,
         span.end,
-        json.dumps(explanation_data(explanation), ensure_ascii=False),
+        _JSON.encode(explanation_data(explanation)),
         None if corrects is None else int(str(corrects)),
         None if corrected is None else corrected.first_day,
         explanation.reason,
@@ -96,6 +97,8 @@ def row_of(
 def _fit(value: Decimal, line: ChargeLine) -> Decimal:
     """`value` within the ledger's 6 decimals, or an error: the engine rounds volumes to 3
     or 6 places (spec 4.3), so more would be a fault, never to be rounded away silently."""
+    if value.as_tuple().exponent >= -PLACES:  # type: ignore[operator]
+        return value  # the column keeps it as it is
     short = shortest(value, PLACES)
     if short.as_tuple().exponent < -PLACES:  # type: ignore[operator]
         raise ValueError(
