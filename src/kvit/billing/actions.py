@@ -14,10 +14,12 @@ organisation that is still alive (its last sign of life is younger than `STALE_A
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
@@ -36,6 +38,8 @@ from kvit.ledger.models import BillingPeriod
 from kvit.tenants.models import HierarchyNode, Tenant
 
 DEFAULT_CHUNK = 2_000
+STREAMED = 20_000  # accounts read at a time when a run is cut into chunks
+CHUNKS_PER_INSERT = 50
 STALE_AFTER = timedelta(minutes=2)
 """A running run without a chunk finished for this long is taken as interrupted."""
 
@@ -44,9 +48,14 @@ class BillRunRefused(Exception):
     """A bill run that must not start; the message says why and what to do."""
 
 
+SKIPPED_KEPT = 20  # skipped accounts a summary lists; all of them stay on the chunks
+
+
 @dataclass
 class Summary:
-    """What a run did, for the CLI's last lines and the tests."""
+    """What a run did, for the CLI's last lines and the tests. The skipped accounts are
+    counted by issue code; the first `SKIPPED_KEPT` are listed (every one is kept on its
+    chunk, `BillRunChunk.skipped`)."""
 
     run: BillRun
     chunks: int = 0
@@ -54,8 +63,15 @@ class Summary:
     entries: int = 0
     amount: Decimal = Decimal(0)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped_count: int = 0
+    issue_codes: Counter[str] = field(default_factory=Counter)
     warnings: int = 0
     resumed: bool = False
+
+    def add_skipped(self, found: list[dict[str, Any]]) -> None:
+        self.skipped_count += len(found)
+        self.issue_codes.update(issue["code"] for item in found for issue in item["issues"])
+        self.skipped.extend(found[: SKIPPED_KEPT - len(self.skipped)])
 
 
 # --- starting --------------------------------------------------------------------------------
@@ -81,22 +97,26 @@ def start_run(
         if running is not None:
             return _resume(running, period, node), True
         scope = _scope(tenant, node)
-        accounts = list(
-            scope.order_by("premise__building_id", "pk").values_list("pk", "premise__building_id")
-        )
         _check_tariffs(Catalogue.load(tenant.pk, period), scope)
         run = BillRun.objects.create(
             tenant=tenant,
             node=node,
             period=period.first_day,
             chunk_size=chunk_size,
-            accounts=len(accounts),
             started_by=user if getattr(user, "pk", None) else None,
         )
-        BillRunChunk.objects.bulk_create(
-            BillRunChunk(run=run, index=index, account_ids=ids)
-            for index, ids in enumerate(chunked(accounts, chunk_size))
+        # Streamed: a million accounts are never held at once.
+        accounts = scope.order_by("premise__building_id", "pk").values_list(
+            "pk", "premise__building_id"
         )
+        rows = (
+            BillRunChunk(run=run, index=index, account_ids=ids)
+            for index, ids in enumerate(chunked(accounts.iterator(STREAMED), chunk_size))
+        )
+        while batch := list(islice(rows, CHUNKS_PER_INSERT)):
+            BillRunChunk.objects.bulk_create(batch)
+            run.accounts += sum(len(chunk.account_ids) for chunk in batch)
+        BillRun.objects.filter(pk=run.pk).update(accounts=run.accounts)
     return run, False
 
 
@@ -168,7 +188,7 @@ def _scope(tenant: Tenant, node: HierarchyNode | None) -> QuerySet[Account]:
     return accounts
 
 
-def chunked(accounts: Sequence[tuple[int, int | None]], size: int) -> Iterable[list[int]]:
+def chunked(accounts: Iterable[tuple[int, int | None]], size: int) -> Iterator[list[int]]:
     """Chunks of about `size` accounts, cut only between buildings (a building larger than
     `size` is one chunk)."""
     current: list[int] = []
@@ -311,15 +331,21 @@ def bill(
 
 def finish_run(run: BillRun, resumed: bool = False) -> Summary:
     """Mark the run completed once every chunk is done, and sum up what it did."""
-    chunks = list(run.chunks.defer("account_ids"))  # a million ids are not needed here
-    summary = Summary(run, chunks=len(chunks), resumed=resumed)
-    for chunk in chunks:
-        summary.lines += chunk.lines
-        summary.entries += chunk.entries
-        summary.amount += chunk.amount
-        summary.skipped.extend(chunk.skipped)
-        summary.warnings += chunk.warnings
-    if all(chunk.status == BillRunChunk.Status.DONE for chunk in chunks):
+    summary = Summary(run, resumed=resumed)
+    complete = True
+    for status, lines, entries, amount, skipped, warnings in (
+        run.chunks.order_by("index")
+        .values_list("status", "lines", "entries", "amount", "skipped", "warnings")
+        .iterator(CHUNKS_PER_INSERT)
+    ):
+        summary.chunks += 1
+        summary.lines += lines
+        summary.entries += entries
+        summary.amount += amount
+        summary.add_skipped(skipped)
+        summary.warnings += warnings
+        complete = complete and status == BillRunChunk.Status.DONE
+    if complete:
         BillRun.objects.filter(pk=run.pk).update(
             status=BillRun.Status.COMPLETED, finished_at=timezone.now()
         )

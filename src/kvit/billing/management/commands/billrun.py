@@ -12,7 +12,6 @@ the accounts skipped, with the reasons; exit status 1 when a run was refused.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,9 +147,9 @@ class Command(BaseCommand):
         )
         if summary.warnings:
             out(f"  {summary.warnings:,} warnings")
-        if summary.skipped:
-            codes = Counter(i["code"] for s in summary.skipped for i in s["issues"])
-            common = ", ".join(f"{code} × {count:,}" for code, count in codes.most_common(5))
-            out(f"  {len(summary.skipped):,} accounts skipped: {common}")
+        if summary.skipped_count:
+            codes = summary.issue_codes.most_common(5)
+            common = ", ".join(f"{code} × {count:,}" for code, count in codes)
+            out(f"  {summary.skipped_count:,} accounts skipped: {common}")
             for skipped in summary.skipped[:SKIPPED_SHOWN]:
                 out(f"    {skipped['account']}: {skipped['issues'][0]['message']['en']}")

@@ -50,5 +50,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{tenant.code}: billed {runs[0].run.period:%Y-%m}…{runs[-1].run.period:%Y-%m}: "
                 f"{sum(r.entries for r in runs):,} entries, "
-                f"{sum(len(r.skipped) for r in runs):,} account-months skipped"
+                f"{sum(r.skipped_count for r in runs):,} account-months skipped"
             )
