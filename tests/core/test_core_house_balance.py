@@ -69,7 +69,8 @@ from kvit.core.inputs import (
 from kvit.core.issues import Issue, Severity
 from kvit.core.lines import ChargeLine, HouseCarry, Rating
 from kvit.core.periods import Period
-from kvit.core.rating import rate, rate_all
+from kvit.core.rating import Staged, rate, rate_all
+from kvit.core.tariffs import TariffBook
 
 E = Resource.ELECTRICITY
 JUNE_20, JULY_20 = date(2025, 6, 20), date(2025, 7, 20)
@@ -344,34 +345,37 @@ def test_an_account_without_a_common_house_service_is_rated_as_by_itself(
     batch[1] = period_inputs(premise("2", "45.10", "maintenance"))  # no common-house service
     calls = count_passes(monkeypatch)
     ratings = rate_building(batch, odpu("1312.50"))
-    assert calls == [len(batch), len(batch)]
+    assert calls == []  # rated in two steps, each service once
+    assert ratings == two_passes(batch, odpu("1312.50"))
     assert ratings[1] == rate(batch[1])
     # its volumes (none) change the balance: 12,500 − (10,870 − 150) − 830 = 950
     assert soi_line(ratings[0]).explanation.values["house_volume"] == d("950.0000")
 
 
-def test_without_a_measured_house_volume_the_services_report_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_without_a_measured_house_volume_the_services_report_it() -> None:
     batch = example_10()[:2]
-    calls = count_passes(monkeypatch)
     ratings = rate_building(batch, {Resource.COLD_WATER: d("5")})  # no electricity figure
-    assert calls == [2, 2]
     assert ratings == rate_all(batch)
     assert [issue.code for issue in ratings[0].issues] == ["house_volume_missing"]
 
 
-def test_the_accounts_in_pass_two_share_one_building(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[PeriodInputs] = []
+def test_the_accounts_in_step_two_share_one_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    first: list[list[str]] = []
+    second: list[PeriodInputs] = []
 
-    def keep(batch: Sequence[PeriodInputs], book: Any = None) -> list[Rating]:
-        seen.extend(batch)
-        return rate_all(batch, book)
+    class Watched(Staged):
+        def bill(self, chosen: Any) -> None:
+            before = len(self.run.lines) if self.run else 0
+            super().bill(chosen)
+            first.append([line.service for line in self.run.lines[before:]] if self.run else [])
 
-    monkeypatch.setattr(house_balance, "rate_all", keep)
+        def bill_rest(self, inputs: PeriodInputs) -> None:
+            second.append(inputs)
+            super().bill_rest(inputs)
+
+    monkeypatch.setattr(house_balance, "Staged", Watched)
     batch = example_10()
     rate_building(batch, odpu("1312.50"))
-    second = seen[len(batch) :]
     assert len(second) == len(batch)
     buildings = {id(item.account.building) for item in second}
     assert len(buildings) == 1
@@ -380,13 +384,77 @@ def test_the_accounts_in_pass_two_share_one_building(monkeypatch: pytest.MonkeyP
     assert building.volumes == (
         CommonHouseVolume(E, d("12500.0000"), d("10870.0000"), d("830.0000")),
     )
-    # the first pass rates only the services that bill the house-metered resource itself
-    first = seen[: len(batch)]
-    assert [item.account.number for item in first] == [item.account.number for item in batch]
-    for item in first:
-        for connected in item.account.services:
-            service = item.services[connected.service]
-            assert service.resource is E and service.method is not Method.COMMON_HOUSE_BY_AREA
+    # the first step bills only what does not read the house figures
+    assert len(first) == len(batch)
+    assert all(services and "soi_electricity" not in services for services in first)
+
+
+def two_passes(
+    batch: Sequence[PeriodInputs],
+    house_meters: Mapping[Resource, Decimal],
+    carried: Mapping[Resource, Decimal] | None = None,
+) -> list[Rating]:
+    """The house balance the long way, as a reference: every account rated without the
+    house figures, the figures from their volumes, every account rated again with them."""
+    building = batch[0].account.building
+    assert building is not None
+    bare = replace(building, volumes=())
+    first = rate_all([_moved(item, bare) for item in batch])
+    figures = house_volumes(
+        building,
+        batch[0].period,
+        house_meters,
+        (
+            (item.account.premise_kind, rating.volumes)
+            for item, rating in zip(batch, first, strict=True)
+        ),
+        carried or {},
+    )
+    filled = replace(building, volumes=figures)
+    return rate_all([_moved(item, filled) for item in batch])
+
+
+def test_two_steps_give_what_two_whole_passes_give_also_with_an_absence() -> None:
+    cold = metered_service(
+        Resource.COLD_WATER, flat("48.95"), norms=(norm("4.745"),), absence_recalc_allowed=True
+    )
+    catalogue = {**CATALOGUE, "cold_water": cold}
+    away = Absence("p0", date(2025, 7, 3), date(2025, 7, 19), filed_on=date(2025, 7, 25))
+    absent = premise(
+        "A",
+        "40.00",
+        "cold_water",
+        "electricity",
+        "soi_electricity",
+        registrations=persons(3),
+        meter_impossible=frozenset({Resource.COLD_WATER}),
+        absences=(away,),
+    )
+    closed = replace(premise("C", "30.00", "soi_electricity"), closed_on=date(2025, 1, 1))
+    batch = [
+        replace(item, services=catalogue)
+        for item in (*example_10(), period_inputs(absent), period_inputs(closed))
+    ]
+    ratings = rate_building(batch, odpu("1312.50"))
+    assert ratings == two_passes(batch, odpu("1312.50"))
+    assert ratings[-1] == Rating((), ())
+    # the absent flat's 180 kWh of electricity count; its absence only lowers cold water
+    assert ratings[-2].volumes[E] == d("180.000")
+    assert soi_line(ratings[0]).explanation.values["individual"] == d("11050.000")
+
+
+def test_staged_lines_and_issues_come_out_in_the_order_of_rate() -> None:
+    """A service billed in the second step that `rate` orders before one of the first."""
+    early_soi = replace(SOI, sort_order=-1)
+    catalogue = {**CATALOGUE, "soi_electricity": early_soi}
+    filled = replace(HOUSE, volumes=(CommonHouseVolume(E, d("12500"), d("10870"), d("830")),))
+    item = _moved(replace(by_meter("1", "54.30", "5000", "5250"), services=catalogue), filled)
+    whole = rate(item)
+    assert whole.lines[0].service == "soi_electricity"
+    staged = Staged(item, TariffBook())
+    staged.bill(lambda service: service.code != "soi_electricity")
+    staged.bill_rest(item)
+    assert staged.finish() == whole
 
 
 def test_house_figures_given_with_the_inputs_are_replaced() -> None:

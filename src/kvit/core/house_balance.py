@@ -1,5 +1,5 @@
 """The house balance of a bill run (spec 2.8, 2.9): the common-house meter's volume, the
-volumes billed to the building's premises, and the two passes that put them together.
+volumes billed to the building's premises, and the two steps that put them together.
 
 With a common-house meter of a resource (`Building.common_meters[resource] = present`), the
 common-house needs (2.8) and heating by the house heat meter (2.9) read the period's
@@ -15,12 +15,16 @@ common-house needs (2.8) and heating by the house heat meter (2.9) read the peri
 * `carried_negative` = last month's carry (`Rating.carried`, `negative_odn_mode =
   carry_forward`; `carries` picks it out of a building's ratings).
 
-`rate_building` rates one building's accounts in two passes: first all of them (what a
-premise is billed for its own consumption never depends on the house volume), then, with
-`Building.volumes` filled in (one new `Building` shared by the accounts), again only the
-accounts with a service that reads a figure found: common-house needs of a resource with a
-house meter, heating by area with a house heat meter. Without such a service in the building
-the first pass is the answer.
+`rate_building` rates one building's accounts in two steps (`rating.Staged`): first every
+service that does not read the house figures (what a premise is billed for its own
+consumption never depends on the house volume), then, with `Building.volumes` filled in
+(one new `Building` shared by the accounts), the services that read them — common-house
+needs of a resource with a house meter, heating by area with a house heat meter — and the
+adjustments. Each service is rated once, and the ratings equal rating each account with
+the filled building (a test checks it against two whole passes). An account with a
+temporary absence is rated for its volumes first, then again whole: its absence, an
+adjustment, lowers the volume the balance reads (2.14). Without a service that reads the
+figures in the building there is one pass.
 
 [DECISION] What counts as billed (`Rating.volumes`): metered, average and norm volumes (the
 ×K surcharge repeats a volume and counts once), a true-up settled in this period
@@ -50,11 +54,18 @@ from kvit.core.codes import CommonMeter, Method, PremiseKind, Resource
 from kvit.core.config import Config
 from kvit.core.consumption import METER_FAILED, Cutoffs, measure, registers, stop_of, window
 from kvit.core.house import has_house_meter
-from kvit.core.inputs import Building, CommonHouseVolume, Meter, PeriodInputs, Reading
+from kvit.core.inputs import (
+    Building,
+    CommonHouseVolume,
+    Meter,
+    PeriodInputs,
+    Reading,
+    Service,
+)
 from kvit.core.issues import Issue, Severity, Value, register_messages
 from kvit.core.lines import Rating
 from kvit.core.periods import Period
-from kvit.core.rating import rate_all
+from kvit.core.rating import Staged, collector_paused, rate, rate_all
 from kvit.core.tariffs import ZERO, TariffBook
 
 HOUSE_METER_NO_READING = "house_meter_no_reading"
@@ -251,7 +262,7 @@ def rate_building(
     book: TariffBook | None = None,
 ) -> list[Rating]:
     """The ratings of one building's accounts for one period, in order, with the house
-    balance of 2.8/2.9 computed from the first pass (see the module text).
+    balance of 2.8/2.9 computed from the first step (see the module text).
 
     `inputs`: every account of the building (each premise's accounts: all of them count in
     the balance), one period, one `Building` (the same object, or equal). The building's
@@ -270,26 +281,52 @@ def rate_building(
     reads = [_reads(item, building) for item in inputs]
     if not any(reads):
         return rate_all(inputs, shared)
-    # Pass 1 rates only what makes the individual volumes: the services of the resources
-    # with a house meter, without the ones that read the house figures.
-    metered = {r for r, meter in building.common_meters.items() if meter is CommonMeter.PRESENT}
     bare = replace(building, volumes=()) if building.volumes else building
-    volumes = rate_all(
-        [_volumes_only(item, bare, metered) for item in inputs],
-        shared,
-    )
-    figures = house_volumes(
-        building,
-        period,
-        house_meters,
-        (
-            (item.account.premise_kind, rating.volumes)
-            for item, rating in zip(inputs, volumes, strict=True)
-        ),
-        carried,
-    )
-    filled = replace(building, volumes=figures)
-    return rate_all([_in(item, filled) for item in inputs], shared)
+    with collector_paused():
+        # Step 1: what does not read the house figures, which makes every premise's own
+        # volume. An account with a temporary absence is rated by itself first instead:
+        # its absence, an adjustment made after every service, lowers that volume (2.14).
+        staged: list[Staged | None] = []
+        volumes: list[Mapping[Resource, Decimal]] = []
+        for item in inputs:
+            if item.account.absences:
+                metered = {
+                    r for r, meter in building.common_meters.items() if meter is CommonMeter.PRESENT
+                }
+                staged.append(None)
+                volumes.append(rate(_volumes_only(item, bare, metered), shared).volumes)
+                continue
+            first = Staged(_in(item, bare), shared)
+            first.bill(lambda service: not reads_house(service, building))
+            staged.append(first)
+            volumes.append(first.volumes)
+        figures = house_volumes(
+            building,
+            period,
+            house_meters,
+            zip((item.account.premise_kind for item in inputs), volumes, strict=True),
+            carried,
+        )
+        # Step 2: the rest, with the figures (one new building shared by the accounts).
+        filled = replace(building, volumes=figures)
+        ratings = []
+        for item, step in zip(inputs, staged, strict=True):
+            if step is None:
+                ratings.append(rate(_in(item, filled), shared))
+            else:
+                step.bill_rest(_in(item, filled))
+                ratings.append(step.finish())
+    return ratings
+
+
+def reads_house(service: Service, building: Building) -> bool:
+    """Whether the service reads the building's house figures: common-house needs of a
+    resource with a house meter, heating by area with a house heat meter."""
+    if service.method is Method.COMMON_HOUSE_BY_AREA:
+        return service.resource is not None and has_house_meter(building, service.resource)
+    if service.method is Method.HEATING_BY_AREA:
+        return has_house_meter(building, Resource.HEAT)
+    return False
 
 
 def _volumes_only(item: PeriodInputs, building: Building, metered: set[Resource]) -> PeriodInputs:
@@ -319,21 +356,16 @@ def _building_of(inputs: Sequence[PeriodInputs]) -> tuple[Building | None, Perio
     return building, period
 
 
-def _reads(item: PeriodInputs, building: Building) -> frozenset[Resource]:
-    """The resources whose house figures the account's services read."""
-    found: set[Resource] = set()
-    for connected in item.account.services:
-        service = item.services.get(connected.service)
-        if service is None:
-            continue
-        resource = service.resource
-        if service.method is Method.COMMON_HOUSE_BY_AREA:
-            if resource is not None and has_house_meter(building, resource):
-                found.add(resource)
-        elif service.method is Method.HEATING_BY_AREA and has_house_meter(building, Resource.HEAT):
-            found.add(Resource.HEAT)
-    return frozenset(found)
+def _reads(item: PeriodInputs, building: Building) -> bool:
+    """Whether some service of the account reads the house figures."""
+    services = item.services
+    return any(
+        (service := services.get(connected.service)) is not None and reads_house(service, building)
+        for connected in item.account.services
+    )
 
 
 def _in(item: PeriodInputs, building: Building) -> PeriodInputs:
+    if item.account.building is building:
+        return item  # nothing to move: `replace` would build the account anew
     return replace(item, account=replace(item.account, building=building))

@@ -26,11 +26,13 @@ code, then connection date; sewerage-like services after the volumes they add up
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
+from itertools import pairwise
 
 from kvit.core.adjustments import adjust
-from kvit.core.codes import Method, Rule
+from kvit.core.codes import Method, Resource, Rule
 from kvit.core.common_house import common_house
 from kvit.core.context import (
     METHOD_NOT_SUPPORTED,
@@ -43,7 +45,7 @@ from kvit.core.context import (
     share_text,
 )
 from kvit.core.heating import heating
-from kvit.core.inputs import ConnectedService, PeriodInputs
+from kvit.core.inputs import ConnectedService, PeriodInputs, Service
 from kvit.core.issues import Issue, Severity, Value
 from kvit.core.lines import ChargeLine, Explanation, Rating
 from kvit.core.metered import metered
@@ -51,7 +53,7 @@ from kvit.core.money import prorate, quantize, round2
 from kvit.core.norms import norm_per_area, norm_per_person
 from kvit.core.tariffs import TariffBook, times
 
-__all__ = ["ChargeLine", "Issue", "Rating", "rate", "rate_all"]
+__all__ = ["ChargeLine", "Issue", "Rating", "Staged", "rate", "rate_all"]
 
 
 def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
@@ -60,35 +62,110 @@ def rate(inputs: PeriodInputs, book: TariffBook | None = None) -> Rating:
     Pass one `TariffBook` to every call of a bill run: tariff and norm lookups are then
     done once per service and period instead of once per account.
     """
-    account = inputs.account
-    active = clip(period_span(inputs.period), account.opened_on, account.closed_on)
-    if active is None:
-        return Rating((), ())
-    run = Run(inputs, book or TariffBook(), active)
-    jobs = [job for connected in _ordered(inputs) if (job := _bill(run, connected))]
-    adjust(run, jobs)
-    return Rating(
-        tuple(run.lines), tuple(run.issues), tuple(run.carried), tuple(run.reported), run.volumes
-    )
+    staged = Staged(inputs, book or TariffBook())
+    staged.bill(lambda service: True)
+    return staged.finish()
 
 
-def rate_all(batch: Iterable[PeriodInputs], book: TariffBook | None = None) -> list[Rating]:
-    """`rate` for every account of a chunk with one `TariffBook`, in order.
+class Staged:
+    """One account's rating in steps: `bill(chosen)` bills the connected services whose
+    catalogue entry `chosen` accepts (an unknown service counts as accepted), in the
+    order `rate` bills them; `bill_rest(inputs)` bills the others with new inputs; `finish`
+    adds the adjustments. The lines and issues come out in the order `rate` gives.
 
-    The cyclic garbage collector is paused for the loop. The engine makes no reference
-    cycles, so it reclaims nothing here; but a chunk allocates hundreds of thousands of small
-    objects, and every 700 of them would start a collection that walks what the process
-    already holds (the loaded inputs, the lines so far): a third of the time at 20,000
-    accounts, growing with the chunk. Reference counting still frees everything at once.
+    The house balance (2.8, `house_balance.rate_building`) needs every premise's own
+    volumes (`volumes`, after the first step) before the common-house services of any of
+    them can be billed; billing the rest afterwards rates each service once.
     """
-    shared = book or TariffBook()
+
+    __slots__ = ("_billed", "_ordered", "run")
+
+    def __init__(self, inputs: PeriodInputs, book: TariffBook) -> None:
+        account = inputs.account
+        active = clip(period_span(inputs.period), account.opened_on, account.closed_on)
+        self.run = None if active is None else Run(inputs, book, active)
+        self._ordered = _ordered(inputs) if self.run is not None else []
+        # per connected service billed: its place in `rate`'s order, its job, and where
+        # its lines and issues begin and end in the run's lists
+        self._billed: list[tuple[int, Job | None, int, int, int, int]] = []
+
+    @property
+    def volumes(self) -> Mapping[Resource, Decimal]:
+        return {} if self.run is None else self.run.volumes
+
+    def bill(self, chosen: Callable[[Service], bool]) -> None:
+        run = self.run
+        if run is None:
+            return
+        services = run.inputs.services
+        for index, connected in enumerate(self._ordered):
+            service = services.get(connected.service)
+            if service is None or chosen(service):
+                self._bill(index, connected)
+
+    def bill_rest(self, inputs: PeriodInputs) -> None:
+        """Bill the services `bill` left, with `inputs` (the same account and period, e.g.
+        its building's figures filled in)."""
+        run = self.run
+        if run is None:
+            return
+        run.inputs, run.account = inputs, inputs.account
+        done = {index for index, *_ in self._billed}
+        for index, connected in enumerate(self._ordered):
+            if index not in done:
+                self._bill(index, connected)
+
+    def _bill(self, index: int, connected: ConnectedService) -> None:
+        run = self.run
+        assert run is not None
+        lines, issues = len(run.lines), len(run.issues)
+        job = _bill(run, connected)
+        self._billed.append((index, job, lines, len(run.lines), issues, len(run.issues)))
+
+    def finish(self) -> Rating:
+        run = self.run
+        if run is None:
+            return Rating((), ())
+        billed = self._billed
+        if any(later[0] < earlier[0] for earlier, later in pairwise(billed)):
+            billed = sorted(billed, key=lambda part: part[0])
+            run.lines = [line for *_, a, b, _, _ in billed for line in run.lines[a:b]]
+            run.issues = [issue for *_, a, b in billed for issue in run.issues[a:b]]
+        adjust(run, [job for _, job, *_ in billed if job is not None])
+        return Rating(
+            tuple(run.lines),
+            tuple(run.issues),
+            tuple(run.carried),
+            tuple(run.reported),
+            run.volumes,
+        )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a chunk is rated.
+
+    The engine makes no reference cycles, so it reclaims nothing here; but a chunk allocates
+    hundreds of thousands of small objects, and every 700 of them would start a collection
+    that walks what the process already holds (the loaded inputs, the lines so far): a third
+    of the time at 20,000 accounts, growing with the chunk. Reference counting still frees
+    everything at once.
+    """
     paused = gc.isenabled()
     gc.disable()
     try:
-        return [rate(inputs, shared) for inputs in batch]
+        yield
     finally:
         if paused:
             gc.enable()
+
+
+def rate_all(batch: Iterable[PeriodInputs], book: TariffBook | None = None) -> list[Rating]:
+    """`rate` for every account of a chunk with one `TariffBook`, in order, with the
+    collector paused (`collector_paused`)."""
+    shared = book or TariffBook()
+    with collector_paused():
+        return [rate(inputs, shared) for inputs in batch]
 
 
 def _ordered(inputs: PeriodInputs) -> list[ConnectedService]:
