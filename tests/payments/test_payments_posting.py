@@ -21,7 +21,6 @@ from kvit.core.periods import Period
 from kvit.ledger.actions import close_period, open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance, balance_mismatches
-from kvit.payments import actions
 from kvit.payments.actions import (
     PaymentRecord,
     Result,
@@ -197,24 +196,6 @@ def test_a_debt_of_a_closed_period_is_settled_in_the_first_open_one(desk: Desk) 
     assert desk.entries(second.payment) == [
         ("Teplo", "heat", FEB, JAN, "payment", "principal", money("-160.00")),
         ("Vodokanal", "water", FEB, JAN, "payment", "principal", money("-240.00")),
-    ]
-
-
-def test_the_account_is_recalculated_for_its_open_periods_from_the_payment_on(
-    desk: Desk, monkeypatch: Any
-) -> None:
-    calls = []
-    monkeypatch.setattr(
-        actions, "recalculate", lambda account, periods, **kw: calls.append((account, periods, kw))
-    )
-    billed(desk)
-    outcome = post_payment(desk.record("10.00", paid_at=at(date(2024, 2, 20))), user=desk.user)
-    assert calls == [
-        (
-            desk.account,
-            [Period(2024, 2), Period(2024, 3)],
-            {"source": ("payment", str(outcome.payment.pk)), "user": desk.user},
-        )
     ]
 
 

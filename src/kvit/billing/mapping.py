@@ -119,6 +119,12 @@ class Chunk:
     buildings: tuple[int | None, ...] = ()  # each input's building (pk), for the house rules
     houses: dict[int, House] = field(default_factory=dict)  # buildings with a house meter
 
+    @property
+    def building_of(self) -> dict[str, int | None]:
+        """Each account's building (pk) by account number (`account_ids` and `buildings`
+        are in the same order)."""
+        return dict(zip(self.account_ids, self.buildings, strict=True))
+
 
 @dataclass(frozen=True, slots=True)
 class House:
@@ -267,6 +273,19 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
         tuple(row[11] for row in rows),
         _houses(catalogue, buildings),
     )
+
+
+def accounts_of(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
+    """A chunk of `account_ids` (one tenant) without engine inputs: their numbers and
+    buildings, in one query — what the penalties need (`kvit.billing.penalties.accrue`)."""
+    rows = (
+        AccountRow.objects.filter(pk__any_of=account_ids, tenant_id=catalogue.tenant_id)
+        .order_by("pk")
+        .values_list("pk", "number", "premise__building_id")
+    )
+    found = list(rows)
+    numbers = {number: pk for pk, number, _ in found}
+    return Chunk((), numbers, catalogue.tenant_id, tuple(building for *_, building in found))
 
 
 def _houses(catalogue: Catalogue, buildings: dict[int, core.Building]) -> dict[int, House]:

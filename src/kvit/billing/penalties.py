@@ -128,10 +128,7 @@ def accrue(catalogue: Catalogue, chunk: Chunk) -> dict[str, Accrual]:
         texts.get("shift_due_date_to_business_day", "false")
     )
     numbers = {pk: number for number, pk in chunk.account_ids.items()}
-    buildings = {
-        input_.account.number: building
-        for input_, building in zip(chunk.inputs, chunk.buildings, strict=False)
-    }
+    buildings = chunk.building_of
     own_days = building_due_days({b for b in buildings.values() if b is not None})
     due_dates: dict[tuple[date, int | None], date] = {}
 

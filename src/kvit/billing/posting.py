@@ -10,7 +10,7 @@ explanation (`kvit.core.records`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,15 +39,27 @@ def write(
     chunk: Chunk,
     catalogue: Catalogue,
     *,
-    source: tuple[str, str],
+    source: tuple[str, str] | Mapping[str, tuple[str, str]],
     run_id: int | None = None,
     user: Any = None,
 ) -> Written:
     """Post `lines` as new entries (in the caller's transaction) through the ledger's bulk
-    path; `source` is the source document's kind and id ("bill_run", "17")."""
+    path; `source` is the source document's kind and id ("bill_run", "17"), or each
+    account's by account number."""
     today = timezone.localdate()
     created_by = user.pk if getattr(user, "pk", None) else None
-    rows = [row_of(line, chunk, catalogue, today, source, run_id, created_by) for line in lines]
+    rows = [
+        row_of(
+            line,
+            chunk,
+            catalogue,
+            today,
+            source if isinstance(source, tuple) else source[line.account],
+            run_id,
+            created_by,
+        )
+        for line in lines
+    ]
     post_rows(chunk.tenant_id, rows)
     return Written(len(rows), sum((line.amount for line in lines), Decimal(0)))
 

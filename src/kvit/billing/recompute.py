@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from kvit.billing import penalties, posting
-from kvit.billing.mapping import Catalogue, Chunk, fetch
+from kvit.billing.mapping import Catalogue, Chunk, accounts_of, fetch
+from kvit.core.codes import Rule
 from kvit.core.house_balance import measure_house_meters, rate_building
 from kvit.core.issues import Issue, Severity
 from kvit.core.lines import ChargeLine, Rating
@@ -26,6 +27,8 @@ from kvit.core.rebilling import diff
 from kvit.core.records import issue_data
 from kvit.core.tariffs import TariffBook
 from kvit.ledger.queries import posted_lines_of
+
+PENALTY = Rule.PENALTY.value  # the rule of penalty lines and of their corrections
 
 
 @dataclass(frozen=True)
@@ -117,4 +120,58 @@ def recompute(
     }
     proposed = sum(len(rating.lines) for rating in ratings)
     proposed += sum(len(penalty.lines) for penalty in accrued.values())
+    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds)
+
+
+def recompute_penalties(
+    catalogue: Catalogue,
+    account_ids: Sequence[int],
+    *,
+    posting_period: Period,
+    reason: str,
+    source: tuple[str, str],
+    sources: Mapping[int, tuple[str, str]] | None = None,
+    user: Any = None,
+) -> Outcome:
+    """`recompute` of the penalties alone: what a payment changes (it changes no charge).
+    The accounts' penalty lines for `catalogue.period` are diffed with what is posted for
+    it under the rule `penalty` (penalties and their corrections); the rest of the period
+    is left as it stands. No rating, no readings:
+    three queries for any number of accounts (and the penalty parameters when something is
+    owed). `sources`: an account's own source document (by account id), else `source`."""
+    started = time.perf_counter()
+    data = accounts_of(catalogue, account_ids)
+    posted = posted_lines_of(data.account_ids.values(), catalogue.period)
+    fetched = time.perf_counter()
+    accrued = penalties.accrue(catalogue, data)
+    lines: list[ChargeLine] = []
+    skipped: list[dict[str, Any]] = []
+    warnings = 0
+    for number, pk in data.account_ids.items():
+        penalty = accrued.get(number, penalties.NOTHING)
+        errors = [issue for issue in penalty.issues if issue.severity is Severity.ERROR]
+        warnings += len(penalty.issues) - len(errors)
+        if errors:
+            skipped.append({"account": number, "issues": [issue_data(i) for i in errors]})
+            continue
+        lines.extend(
+            diff(
+                penalty.lines,
+                [line for line in posted.get(pk, ()) if line.rule == PENALTY],
+                account=number,
+                period=catalogue.period,
+                posting_period=posting_period,
+                services=catalogue.services,
+                reason=reason,
+            )
+        )
+    computed = time.perf_counter()
+    by_number = {number: (sources or {}).get(pk, source) for number, pk in data.account_ids.items()}
+    written = posting.write(lines, data, catalogue, source=by_number, user=user)
+    seconds = {
+        "fetch": fetched - started,
+        "compute": computed - fetched,
+        "persist": time.perf_counter() - computed,
+    }
+    proposed = sum(len(penalty.lines) for penalty in accrued.values())
     return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds)

@@ -23,11 +23,13 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    period in `corrects_period`. `posted_on` is the payment date: penalties go by it
    (spec 3.2), also when a payment is transferred from suspense later. All entries of the
    batch are posted at once (`kvit.ledger.actions.post_entries`).
-6. The accounts are rated again for their open periods from the payment's on
-   (`kvit.billing.actions.recalculate`): penalties follow the payments in real time.
+6. Penalties follow the payments in real time: the open periods from the payment's on are
+   recomputed for the penalties of the accounts whose payment settled an obligation that
+   accrues a penalty by then, all of them at once (`_recalculate`). A payment changes no
+   charge, so nothing else is rated again.
 
-Queries per batch do not grow with its size, except the recalculation of step 6 (per
-account) and the rare fallback for an advance of an account that owes nothing at all.
+Queries per batch do not grow with its size, except the rare fallback for an advance of an
+account that owes nothing at all.
 
 Lock order (CONTRIBUTING, extended): the payment row (new: its key in the unique index;
 existing: FOR UPDATE) → the account rows → billing periods → account balances.
@@ -36,7 +38,7 @@ existing: FOR UPDATE) → the account rows → billing periods → account balan
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -51,9 +53,13 @@ from django.utils.translation import gettext as _
 
 from kvit.accounts.models import Account, AccountService
 from kvit.billing.actions import recalculate
+from kvit.billing.mapping import Catalogue
+from kvit.billing.recompute import recompute_penalties
 from kvit.core import allocation as engine
 from kvit.core.money import to_decimal
+from kvit.core.penalties import scheme
 from kvit.core.periods import Period
+from kvit.core.rebilling import RECALCULATED
 from kvit.db.effective import concrete_field
 from kvit.ledger.actions import post_entries
 from kvit.ledger.models import CENT, LedgerEntry
@@ -172,6 +178,7 @@ class _Item:
     payment: Payment
     split: tuple[engine.SplitLine, ...] = ()
     allocation: engine.Allocation | None = None
+    due_dates: Callable[[Period], date] | None = None
     entries: list[LedgerEntry] = field(default_factory=list)
 
 
@@ -540,7 +547,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
                     replace(a, provider=a.provider or str(provider)) for a in allocation.advances
                 ),
             )
-        item.allocation = allocation
+        item.allocation, item.due_dates = allocation, due_dates
         item.entries = _entries(payment, allocation, books, current, user)
         for entry in item.entries:
             origin = entry.corrects_period or entry.period
@@ -641,26 +648,50 @@ def _entries(
 
 
 def _recalculate(items: list[_Item], books: Books, user: Any) -> None:
-    """Rate the payments' accounts again for their open periods from the payment's on
-    (penalties follow the payments: `kvit.billing.actions.recalculate`)."""
-    periods: dict[int, set[date]] = defaultdict(set)
-    sources: dict[int, str] = {}
+    """Penalties follow the payments (spec 3.2): each open period from the payment's on is
+    recomputed for the penalties of the accounts whose payment settled an obligation that
+    accrues a penalty by the end of that period (`_accrues_by`), all accounts of a period
+    at once (`kvit.billing.recompute.recompute_penalties`). A payment changes no charge,
+    and one that settled only what is not yet overdue, penalties or advances changes no
+    penalty either."""
+    accounts: dict[date, dict[int, str]] = defaultdict(dict)  # period → account → source
     for item in items:
         payment = item.payment
-        assert payment.account_id is not None
+        assert payment.account_id is not None and item.allocation is not None
         current = books.current_period(payment.paid_on)
-        periods[payment.account_id].update(
-            p for p in books.open_periods if current and p >= current
-        )
-        sources[payment.account_id] = str(payment.pk)
-    accounts = Account.objects.in_bulk(list(periods))
-    for account_id, days in sorted(periods.items()):
-        recalculate(
-            accounts[account_id],
-            [Period.of(day) for day in sorted(days)],
-            source=(PAYMENT_SOURCE, sources[account_id]),
+        for day in books.open_periods:
+            if current and day >= current and _accrues_by(item, books, Period.of(day)):
+                accounts[day][payment.account_id] = str(payment.pk)
+    for day, sources in sorted(accounts.items()):
+        period = Period.of(day)
+        recompute_penalties(
+            Catalogue.load(books.tenant_id, period),
+            sorted(sources),
+            posting_period=period,
+            reason=RECALCULATED,
+            source=(PAYMENT_SOURCE, ""),
+            sources={account: (PAYMENT_SOURCE, pk) for account, pk in sources.items()},
             user=_user(user),
         )
+
+
+def _accrues_by(item: _Item, books: Books, period: Period) -> bool:
+    """Whether the payment settled principal of an obligation on which a penalty accrues on
+    some day up to the end of `period` (its due date, not moved off a weekend, plus the
+    first charged delay day of the service's scheme with the parameters of `period`)."""
+    assert item.allocation is not None and item.due_dates is not None
+    config = books.config(period.first_day)
+    for line in item.allocation.lines:
+        if line.kind is not engine.Kind.PRINCIPAL or not line.service or line.period >= period:
+            continue
+        first = scheme(
+            books.penalty_schemes[line.service],
+            config.penalty_grace_days,
+            config.penalty_switch_day,
+        ).first_charged_day
+        if first is not None and item.due_dates(line.period) + timedelta(first) <= period.last_day:
+            return True
+    return False
 
 
 # --- reversal, suspense, refunds -------------------------------------------------------------

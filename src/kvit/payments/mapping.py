@@ -25,7 +25,7 @@ Identifiers cross into the engine as text: a provider is its primary key, a serv
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -129,6 +129,7 @@ class Books:
     service_codes: dict[int, str]  # service id → code
     service_ids: dict[str, int]  # code → service id
     service_order: tuple[str, ...]
+    penalty_schemes: dict[str, str]  # service code → its penalty scheme (preset)
     providers: frozenset[int]
     open_periods: tuple[date, ...]  # ascending
     due_day_overrides: tuple[tuple[date, date | None, int], ...]  # the tenant's `due_day` rows
@@ -139,7 +140,7 @@ class Books:
         services = list(
             Service.objects.filter(tenant_id=tenant_id)
             .order_by("sort_order", "code")
-            .values_list("pk", "code")
+            .values_list("pk", "code", "penalty_scheme")
         )
         rows = Parameter.objects.filter(tenant_id=tenant_id, name="due_day").values_list(
             "effective_from", "effective_to", "value"
@@ -147,9 +148,10 @@ class Books:
         parse = SPECS["due_day"].parse
         return cls(
             tenant_id=tenant_id,
-            service_codes=dict(services),
-            service_ids={code: pk for pk, code in services},
-            service_order=tuple(code for _pk, code in services),
+            service_codes={pk: code for pk, code, _ in services},
+            service_ids={code: pk for pk, code, _ in services},
+            service_order=tuple(code for _pk, code, _ in services),
+            penalty_schemes={code: preset for _pk, code, preset in services},
             providers=frozenset(
                 Provider.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True)
             ),
@@ -186,7 +188,7 @@ class Books:
 
     # --- due dates, for the limitation period (spec 3.1, 3.4.3) ----------------------------
 
-    def due_dates(self, building_due_day: int | None) -> engine.DueDates:
+    def due_dates(self, building_due_day: int | None) -> Callable[[Period], date]:
         """Due dates by period for an account whose building has `building_due_day` (or
         None). Allocation needs them only for the three-year limitation (3.4.3), so they are
         not moved off weekends (`shift_due_date_to_business_day` needs a holiday calendar,
