@@ -49,7 +49,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from itertools import groupby
 
 from kvit.core.issues import Issue, Severity, register_messages
@@ -500,9 +499,6 @@ class _Run:
         )
 
 
-_PER_UNIT = 1 / Fraction(MINOR_UNIT)
-
-
 def _amount(value: Decimal, name: str) -> Decimal:
     """`value` through the one way in, checked to be whole kopecks."""
     number = to_decimal(value)
@@ -512,10 +508,12 @@ def _amount(value: Decimal, name: str) -> Decimal:
 
 def _cents(value: Decimal, name: str = "amount") -> int:
     """An amount as a whole number of kopecks, exactly (no decimal context involved)."""
-    units = Fraction(value) * _PER_UNIT
-    if units.denominator != 1:
+    numerator, denominator = value.as_integer_ratio()
+    per_unit, unit = MINOR_UNIT.as_integer_ratio()  # 1/100
+    units, rest = divmod(numerator * unit, denominator * per_unit)
+    if rest:
         raise ValueError(f"{name} {value} is not a whole number of kopecks")
-    return units.numerator
+    return units
 
 
 def _money(units: int) -> Decimal:
