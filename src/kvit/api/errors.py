@@ -127,6 +127,9 @@ def install(api: NinjaAPI) -> None:
         return problem(request, 404, NOT_FOUND, _("Not found."))
 
     def http(request: HttpRequest, error: Any) -> HttpResponse:
+        if error.status_code == 400:  # django-ninja could not parse the body
+            message = _("The request body cannot be read: send a JSON object.")
+            return problem(request, 400, INVALID_REQUEST, message)
         return problem(request, error.status_code, "http_error", str(error))
 
     api.add_exception_handler(ApiError, refused)

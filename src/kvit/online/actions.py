@@ -138,10 +138,12 @@ def _check_same(found: OnlineTransaction, request: TransactionRequest) -> None:
 
 
 def _locked(aggregator: Aggregator, external_id: str) -> OnlineTransaction:
+    # No select_related: a row that waited for another transaction's lock is read again as
+    # that one committed it, but a joined row (its new payment) would still be read as of
+    # the statement's start, when it did not exist yet. The payment is read afterwards.
     found = (
-        OnlineTransaction.objects.select_for_update(of=("self",))
+        OnlineTransaction.objects.select_for_update()
         .filter(aggregator=aggregator, external_id=external_id)
-        .select_related("payment")
         .first()
     )
     if found is None:
