@@ -39,7 +39,7 @@ KEY_DESCRIPTION = (
 IdempotencyKey = HeaderEx[
     str | None, P(alias=HEADER, min_length=1, max_length=255, description=KEY_DESCRIPTION)
 ]
-ERRORS: dict[int, Any] = {401: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 
 class AggregatorSignature(APIKeyHeader):

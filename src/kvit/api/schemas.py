@@ -59,10 +59,19 @@ class TransactionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     transaction_id: str = Field(
-        pattern=TRANSACTION_ID, description="The aggregator's own id of the transaction."
+        pattern=TRANSACTION_ID,
+        description="The aggregator's own id of the transaction.",
+        examples=["tb-5f0c2a9e"],
     )
-    account: str = Field(min_length=1, max_length=30, description="The personal account number.")
-    amount: str = Field(pattern=AMOUNT, description='What the payer pays, e.g. "1500.00".')
+    account: str = Field(
+        min_length=1,
+        max_length=30,
+        description="The personal account number.",
+        examples=["000101"],
+    )
+    amount: str = Field(
+        pattern=AMOUNT, description='What the payer pays, e.g. "1500.00".', examples=["1500.00"]
+    )
     fee: str = Field("0.00", pattern=AMOUNT, description="What the aggregator keeps of the amount.")
     period: str | None = Field(
         None, pattern=PERIOD, description='The period the payer pays for, "YYYY-MM".'
