@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -229,6 +229,24 @@ def _reverse(payment: Payment, reason: str, moment: datetime) -> None:
             code=NOT_CANCELLABLE,
             params={"problem": " ".join(error.messages)},
         ) from error
+
+
+def rotate_secret(
+    aggregator: Aggregator,
+    secret: str,
+    *,
+    keep_previous_for: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Give the contract a new secret. The old one stays valid for `keep_previous_for`
+    (nothing: not at all), so that the aggregator can switch without a refused request."""
+    moment = now or timezone.now()
+    keep = keep_previous_for > timedelta(0)
+    aggregator.previous_secret = aggregator.secret if keep else ""
+    aggregator.previous_secret_until = moment + keep_previous_for if keep else None
+    aggregator.secret = secret
+    aggregator.full_clean()
+    aggregator.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
 
 
 def record_event(
