@@ -11,7 +11,6 @@ another contract.
 
 from __future__ import annotations
 
-import argparse
 import json
 import urllib.error
 from typing import Any
@@ -25,7 +24,7 @@ class Command(BaseCommand):
     help = "Play a payment aggregator (the test bank) against a running Kvit: pay, check, cancel."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        common = argparse.ArgumentParser(add_help=False)
+        common = CommandParser(add_help=False)
         common.add_argument("--url", default="http://127.0.0.1:8000", help="Kvit's address")
         common.add_argument("--tenant", default=DEFAULT_TENANT, help="the organisation's code")
         common.add_argument("--aggregator", default=CODE, help="the aggregator contract's code")
