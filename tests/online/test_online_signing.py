@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from online_shop import SECRET, Shop
 from kvit.ledger.models import LedgerEntry
 from kvit.online import signing
 from kvit.online.models import OnlineEvent, OnlineTransaction
+from kvit.online.testbank import DEMO_SECRET
 from kvit.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +161,13 @@ def test_signatures_are_compared_in_constant_time_over_the_raw_body() -> None:
     assert signing.signature("k", "1", "POST", "/p", b"{}") != signing.signature(
         "k", "1", "POST", "/p", b"{ }"
     )
+
+
+def test_the_worked_example_in_the_docs_is_signed_right() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    body = b'{"transaction_id": "tb-0001", "account": "000101", "amount": "1500.00"}'
+    expected = signing.signature(
+        DEMO_SECRET, "1767225600", "POST", "/api/online/demo-uk/testbank/transactions", body
+    )
+    assert body.decode() in docs and DEMO_SECRET in docs
+    assert f"X-Kvit-Signature: {expected}" in docs
