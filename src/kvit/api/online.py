@@ -64,8 +64,8 @@ class AggregatorSignature(APIKeyHeader):
             assert aggregator is not None
             return aggregator
         trace(request).aggregator = aggregator
-        security_log.warning(
-            "online request refused: %s, %s %s from %s",
+        security_log.warning(  # %r: the path comes from outside, no forged log lines
+            "online request refused: %s, %r %r from %s",
             refusal.value,
             request.method,
             request.path,
