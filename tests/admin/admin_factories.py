@@ -16,6 +16,7 @@ from kvit.accounts.models import Account, AccountService, Contract
 from kvit.ledger.actions import open_period, post_entries
 from kvit.ledger.models import BillingPeriod, LedgerEntry
 from kvit.metering.models import Meter, Reading
+from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
 from kvit.parameters.models import Parameter
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Registration
@@ -91,6 +92,9 @@ class World:
     ledger_entry: LedgerEntry
     payment: Payment
     suspense_payment: SuspensePayment
+    aggregator: Aggregator
+    online_transaction: OnlineTransaction
+    online_event: OnlineEvent
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -196,6 +200,33 @@ def world(name: str = "") -> World:
             **paid,
         )
     )
+    aggregator = saved(
+        Aggregator(tenant=tenant, code="testbank", name="Test bank", secret="s" * 32)
+    )
+    online_transaction = saved(
+        OnlineTransaction(
+            tenant=tenant,
+            aggregator=aggregator,
+            external_id=f"tb-{n}",
+            account_number=account.number,
+            account=account,
+            amount=Decimal("10.00"),
+            state=OnlineTransaction.State.CREATED,
+            created_at=paid["paid_at"],
+        )
+    )
+    online_event = saved(
+        OnlineEvent(
+            tenant=tenant,
+            aggregator=aggregator,
+            transaction=online_transaction,
+            operation=OnlineEvent.Operation.CREATE,
+            outcome="created",
+            status_code=200,
+            body_sha256="0" * 64,
+            at=paid["paid_at"],
+        )
+    )
     return World(
         tenant=tenant,
         node=node,
@@ -252,6 +283,9 @@ def world(name: str = "") -> World:
         ledger_entry=ledger_entry,
         payment=payment,
         suspense_payment=SuspensePayment.objects.get(pk=unidentified.pk),
+        aggregator=aggregator,
+        online_transaction=online_transaction,
+        online_event=online_event,
     )
 
 

@@ -20,9 +20,11 @@ from django.db import models
 from simple_history.models import HistoricalChanges
 
 from kvit.accounts.models import Account, Contract
+from kvit.api.models import IdempotentRequest
 from kvit.billing.models import BillRun, BillRunChunk
 from kvit.ledger.models import AccountBalance
 from kvit.metering.models import Reading
+from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.premises.models import BuildingResource, MeterImpossibility
 from kvit.tariffs.models import TariffTier, TariffZone
@@ -201,6 +203,62 @@ def populate(make: Any) -> World:
         )
     )
     add(SuspensePayment.objects.get(pk=unknown.pk))
+    aggregator = add(
+        created(Aggregator(tenant=tenant, code="testbank", name="Test bank", secret="s" * 32))
+    )
+    online = {"tenant": tenant, "aggregator": aggregator, "amount": Decimal(10)}
+    mine = add(
+        created(
+            OnlineTransaction(
+                external_id=f"tb-{make.n()}",
+                account=account,
+                account_number=account.number,
+                state="created",
+                created_at=paid["paid_at"],
+                **online,
+            )
+        ),
+        consumer=True,
+    )
+    add(
+        created(
+            OnlineTransaction(
+                external_id=f"tb-{make.n()}",
+                account=neighbour_account,
+                account_number=neighbour_account.number,
+                state="created",
+                created_at=paid["paid_at"],
+                **online,
+            )
+        )
+    )
+    add(
+        created(
+            OnlineEvent(
+                tenant=tenant,
+                aggregator=aggregator,
+                transaction=mine,
+                operation="create",
+                outcome="created",
+                status_code=200,
+                body_sha256="0" * 64,
+                at=paid["paid_at"],
+            )
+        )
+    )
+    add(
+        created(
+            IdempotentRequest(
+                tenant=tenant,
+                principal=f"aggregator:{aggregator.pk}",
+                key="k-1",
+                fingerprint="0" * 64,
+                status_code=200,
+                content_type="application/json",
+                created_at=paid["paid_at"],
+            )
+        )
+    )
     run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
     add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
     for role in ("chairman", "accountant"):

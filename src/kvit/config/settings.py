@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "ninja",  # its Swagger UI from its own static files, not from a CDN
     "kvit.db",
     "kvit.tenants",
     "kvit.users",
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "kvit.billing",
     "kvit.reports",
     "kvit.payments",
+    "kvit.online",
+    "kvit.api",
     "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("kvit.api.urls")),
     *i18n_patterns(
         path("admin/", admin.site.urls),
         path("", include("kvit.portal.urls")),

@@ -11,6 +11,7 @@ from kvit.demo import requisites
 from kvit.demo.names import BANKS
 from kvit.demo.rows import Batch, Ids
 from kvit.demo.schema import (
+    AGGREGATOR,
     BENEFIT_CATEGORY,
     BENEFIT_CATEGORY_SERVICE,
     NODE,
@@ -24,6 +25,7 @@ from kvit.demo.schema import (
     ZONE,
 )
 from kvit.demo.window import iso
+from kvit.online import testbank
 
 # (effective_from, effective_to, value): consecutive, so they never overlap.
 Prices = Sequence[tuple[date, date | None, str]]
@@ -48,6 +50,16 @@ def add_node(
     path = f"{parent.path if parent else '/'}{node_id}/"
     batch.add(NODE, (node_id, tenant, parent.id if parent else None, kind, code, name, path))
     return Node(node_id, path)
+
+
+def add_test_bank(batch: Batch, ids: Ids, tenant: int, joined: str) -> None:
+    """The test bank's aggregator contract, with the published demo secret, so that
+    `kvit testbank pay …` can pay the demo's accounts over the API."""
+    batch.add(
+        AGGREGATOR,
+        (ids.take(AGGREGATOR), tenant, testbank.CODE, "Тестовый банк", None,
+         testbank.DEMO_SECRET, "", None, 300, True, joined),
+    )  # fmt: skip
 
 
 class Catalog:

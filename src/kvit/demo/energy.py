@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kvit.demo import names, requisites
-from kvit.demo.catalog import Node, Service, add_node
+from kvit.demo.catalog import Node, Service, add_node, add_test_bank
 from kvit.demo.energy_catalog import EnergyCatalog, energy_catalog
 from kvit.demo.meters import FLAT, LIGHTING, Habits, MeterModel, Where, install
 from kvit.demo.residents import People, Resident, Stay, male_form, shares_of
@@ -51,6 +51,7 @@ class Energy:
             batch, ids, hashes, joined, self.tenant, "energo", "energy sales company"
         )
         self.consumers = Consumers(hashes, joined, self.tenant, "energo")
+        add_test_bank(batch, ids, self.tenant, joined)
         self.nodes: list[Node | None] = [None] * len(LEVELS)
         self.titles = [""] * len(LEVELS)
         self.made = [0] * len(LEVELS)

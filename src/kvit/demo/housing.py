@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from kvit.demo.catalog import Node, Service, add_node
+from kvit.demo.catalog import Node, Service, add_node, add_test_bank
 from kvit.demo.housing_catalog import CITY, NAME, HousingCatalog, housing_catalog
 from kvit.demo.meters import (
     HEAT,
@@ -85,6 +85,7 @@ class Housing:
             batch, ids, hashes, joined, self.tenant, "uk", "management company"
         )
         self.consumers = Consumers(hashes, joined, self.tenant, "uk")
+        add_test_bank(batch, ids, self.tenant, joined)
         self.buildings = self.premises = self.accounts = 0
 
     def fill(self, batch: Batch, ids: Ids, rng: random.Random, accounts: int) -> None:

@@ -163,11 +163,17 @@ READING = Table(
     "meter__tenant",
 )  # fmt: skip
 USER_ACCOUNT = Table("users.User.accounts", ("id", "user", "account"), "account__tenant")
+AGGREGATOR = Table(
+    "online.Aggregator",
+    ("id", "tenant", "code", "name", "provider", "secret", "previous_secret",
+     "previous_secret_until", "tolerance", "is_active", "created_at"),
+    "tenant",
+)  # fmt: skip
 
 # Parents before children: the order rows are written in (and deleted in reverse).
 TABLES: tuple[Table, ...] = (
     TENANT, NODE, PROVIDER, SERVICE, TARIFF, TIER, ZONE, NORM, BENEFIT_CATEGORY,
-    BENEFIT_CATEGORY_SERVICE, PARAMETER, USER, BUILDING, BUILDING_RESOURCE, PREMISE,
+    BENEFIT_CATEGORY_SERVICE, PARAMETER, AGGREGATOR, USER, BUILDING, BUILDING_RESOURCE, PREMISE,
     METER_IMPOSSIBILITY, PERSON, OWNERSHIP, ACCOUNT, CONTRACT, ACCOUNT_SERVICE, REGISTRATION,
     BENEFIT, METER, READING, USER_ACCOUNT,
 )  # fmt: skip
