@@ -1,4 +1,4 @@
-"""The aggregators' endpoints (ADR 5, docs/api.md), under
+"""The aggregators' endpoints (ADR 6, docs/api.md), under
 `/api/online/{tenant}/{aggregator}/`: check an account, create, perform and cancel a
 transaction, read a transaction's state.
 

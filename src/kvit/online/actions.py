@@ -1,4 +1,4 @@
-"""Online transactions: create, perform, cancel (ADR 5), and the log of every request.
+"""Online transactions: create, perform, cancel (ADR 6), and the log of every request.
 
 Each step is idempotent on the aggregator's transaction id and moves the transaction only
 forwards (`models` shows the states): a step the transaction has passed already answers

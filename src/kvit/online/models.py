@@ -1,4 +1,4 @@
-"""Online payments through payment aggregators (spec 6.2, last paragraph; ADR 5).
+"""Online payments through payment aggregators (spec 6.2, last paragraph; ADR 6).
 
 An `Aggregator` is the organisation's contract with a payment aggregator (Click, Payme,
 Paynet, a bank's Faster Payments gateway, or Kvit's own test bank): its code is the `source`
@@ -28,7 +28,7 @@ from django.utils.translation import pgettext_lazy
 from kvit.db.append_only import AppendOnly
 
 SECRET_MIN_LENGTH = 32
-DEFAULT_TOLERANCE = 300  # seconds a signed request stays fresh (ADR 5)
+DEFAULT_TOLERANCE = 300  # seconds a signed request stays fresh (ADR 6)
 
 
 class Aggregator(models.Model):

@@ -1,4 +1,4 @@
-"""Request signing between an aggregator and Kvit (ADR 5): both sides use these functions,
+"""Request signing between an aggregator and Kvit (ADR 6): both sides use these functions,
 Kvit to check a request, the test bank (`kvit.online.testbank`) to sign one.
 
 A request carries two headers: `X-Kvit-Timestamp`, the Unix time it was signed at, and

@@ -2,7 +2,7 @@
 demo (`kvit testbank pay …` against the running server) and the tests (the same requests
 sent to Django's test client).
 
-It builds the requests an aggregator sends, signs them as ADR 5 says, and hands them to a
+It builds the requests an aggregator sends, signs them as ADR 6 says, and hands them to a
 transport: `over_http(url)` for a running server, or any function with the same signature.
 """
 
