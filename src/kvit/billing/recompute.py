@@ -36,6 +36,24 @@ class Outcome:
     skipped: list[dict[str, Any]]  # {"account": number, "issues": [...]} per skipped account
     warnings: int
     seconds: dict[str, float]  # fetch, compute (rate and diff), persist
+    changed: frozenset[str] = frozenset()  # the numbers of the accounts that got entries
+
+    @classmethod
+    def total(cls, outcomes: Sequence[Outcome]) -> Outcome:
+        """The outcomes of several chunks as one."""
+        seconds: dict[str, float] = defaultdict(float)
+        for outcome in outcomes:
+            for step, spent in outcome.seconds.items():
+                seconds[step] += spent
+        return cls(
+            sum(outcome.lines for outcome in outcomes),
+            sum(outcome.entries for outcome in outcomes),
+            sum((outcome.amount for outcome in outcomes), Decimal(0)),
+            [item for outcome in outcomes for item in outcome.skipped],
+            sum(outcome.warnings for outcome in outcomes),
+            dict(seconds),
+            frozenset().union(*(outcome.changed for outcome in outcomes)),
+        )
 
 
 def rate_chunk(data: Chunk, catalogue: Catalogue) -> tuple[list[Rating], dict[int, list[Issue]]]:
@@ -117,4 +135,5 @@ def recompute(
     }
     proposed = sum(len(rating.lines) for rating in ratings)
     proposed += sum(len(penalty.lines) for penalty in accrued.values())
-    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds)
+    changed = frozenset(line.account for line in lines)
+    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds, changed)
