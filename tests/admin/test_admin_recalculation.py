@@ -40,14 +40,14 @@ def test_a_resident_added_on_the_account_page_is_billed_at_once(make: Any, clien
         {"person": newcomer.pk, "kind": "permanent", "effective_from": "2025-06-16"},
     )
     response = client.post(url, data, follow=True)
-    assert "Recalculated 1 account for 2025-06, 2025-07: +348.43 RUB." in said(response)
+    assert "Recalculation for 2025-06, 2025-07: +348.43 RUB, accounts changed: 1." in said(response)
     assert [e[:4] for e in entries(account)] == [
         (JULY.first_day, "recalculation", JUNE.first_day, "residents_changed"),
         (JULY.first_day, "charge", None, "residents_changed"),
     ]
     assert_current(account.tenant)
     again = client.post(url, form_data(client.get(url)), follow=True)  # saved unchanged
-    assert not any("Recalculated" in text for text in said(again))
+    assert not any("Recalculation" in text for text in said(again))
     assert len(entries(account)) == 2
 
 
@@ -72,7 +72,7 @@ def test_a_move_out_and_a_benefit_in_one_save_are_one_recalculation(
         },
     )
     response = client.post(url, data, follow=True)
-    assert len([text for text in said(response) if "Recalculated" in text]) == 1
+    assert len([text for text in said(response) if "Recalculation" in text]) == 1
     # July's charge corrected for both changes at once, the benefit a new line of July
     assert [e[:4] for e in entries(account)] == [
         (JULY.first_day, "charge", None, "recalculated"),
@@ -102,7 +102,7 @@ def test_deleting_a_registration_asks_first_and_is_billed(make: Any, client_as: 
     assert any("Deleting this row recalculates" in text for text in said(page))
     response = client.post(url, {"post": "yes"}, follow=True)
     assert not Registration.objects.filter(pk=registration.pk).exists()
-    assert "Recalculated 1 account for 2025-06, 2025-07: -464.54 RUB." in said(response)
+    assert "Recalculation for 2025-06, 2025-07: -464.54 RUB, accounts changed: 1." in said(response)
     assert_current(account.tenant)
 
 
@@ -117,7 +117,7 @@ def test_a_tariff_corrected_on_its_page_is_billed_for_every_account(
     data["value"] = "50.000000"
     response = client.post(url, data, follow=True)
     # the first account: 2 × 4.98 more; the second, billed for the first time: 2 × 237.25
-    assert "Recalculated 2 accounts for 2025-06, 2025-07: +484.46 RUB." in said(response)
+    assert "Recalculation for 2025-06, 2025-07: +484.46 RUB, accounts changed: 2." in said(response)
     assert_current(account.tenant)
 
 

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kvit.billing.changes import Recalculation, recalculating
@@ -36,10 +36,9 @@ def recalculation_messages(batch: Recalculation) -> list[tuple[int, str]]:
         found.append(
             (
                 messages.SUCCESS,
-                ngettext(
-                    "Recalculated %(count)d account for %(periods)s: %(amount)s %(currency)s.",
-                    "Recalculated %(count)d accounts for %(periods)s: %(amount)s %(currency)s.",
-                    batch.changed,
+                _(
+                    "Recalculation for %(periods)s: %(amount)s %(currency)s, accounts changed: "
+                    "%(count)d."
                 )
                 % {
                     "count": batch.changed,
@@ -53,7 +52,8 @@ def recalculation_messages(batch: Recalculation) -> list[tuple[int, str]]:
         found.append(
             (
                 messages.INFO,
-                _("Recalculated %(periods)s: the charges did not change.") % {"periods": periods},
+                _("Recalculation for %(periods)s: the charges did not change.")
+                % {"periods": periods},
             )
         )
     skipped = {item.get("account") or item.get("building"): item for item in batch.skipped}
@@ -62,13 +62,7 @@ def recalculation_messages(batch: Recalculation) -> list[tuple[int, str]]:
         found.append(
             (
                 messages.WARNING,
-                ngettext(
-                    "%(count)d account could not be recalculated and keeps its charges: "
-                    "%(reasons)s",
-                    "%(count)d accounts could not be recalculated and keep their charges: "
-                    "%(reasons)s",
-                    len(skipped),
-                )
+                _("Accounts not recalculated (they keep their charges): %(count)d. %(reasons)s")
                 % {"count": len(skipped), "reasons": reasons},
             )
         )
@@ -114,9 +108,9 @@ class RecalculatingAdmin:
         self._report(request, batch)
 
     def get_actions(self, request: HttpRequest) -> Any:
-        # One row at a time, on its own page: deleting recalculates, and asks first.
         actions = super().get_actions(request)  # type: ignore[misc]
-        actions.pop("delete_selected", None)
+        if self.remove_row is not None:  # one row at a time, on its own page, which asks
+            actions.pop("delete_selected", None)
         return actions
 
     def changeform_view(
