@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from kvit.billing.actions import bill
 from kvit.ledger.actions import close_period, open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance
@@ -232,9 +233,10 @@ def test_a_change_with_no_open_period_to_post_into_is_refused_whole(make: Any) -
     assert entries(account) == []
 
 
-def test_a_move_in_changes_the_neighbours_share_of_the_house_meter(make: Any) -> None:
+def test_a_move_in_is_rated_with_the_whole_house_balance(make: Any) -> None:
     """With a common-house meter, the house volume is the meter's less every premise's own
-    (spec 2.8): one more resident in one flat lowers every flat's common-house share."""
+    (spec 2.8): the flat that changed is rated with its neighbours, and gets the share the
+    bill run gives it; the neighbours' shares follow at the bill run."""
     tenant = make.tenant()
     building = make.building(tenant, total_area=Decimal("108.60"), common_area=Decimal("20.00"))
     building.resources.create(resource="cold_water", common_meter="present")
@@ -255,8 +257,11 @@ def test_a_move_in_changes_the_neighbours_share_of_the_house_meter(make: Any) ->
     billed(tenant)
     register_resident(flats[0], make.person(tenant), day(6, 16))
     # June: 15 − (7.118 + 4.745) = 3.137 m³ for the house, 1.569 m³ a flat instead of 2.755
-    for account in flats:
-        assert (JULY.first_day, "recalculation", JUNE.first_day, "residents_changed") in [
-            e[:4] for e in entries(account, service=common)
-        ]
-    assert_current(tenant)
+    assert [e[:4] for e in entries(flats[0], service=common)] == [
+        (JULY.first_day, "recalculation", JUNE.first_day, "residents_changed"),
+        (JULY.first_day, "charge", None, "residents_changed"),
+    ]
+    assert entries(flats[1]) == []
+    run = bill(tenant, JULY, today=JULY.end).run
+    posted = LedgerEntry.objects.filter(run_id=run.pk)
+    assert set(posted.values_list("account", "service")) == {(flats[1].pk, common.pk)}

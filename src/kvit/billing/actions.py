@@ -389,18 +389,21 @@ def recalculate_accounts(
     """`recalculate` for many accounts of a tenant: what each period posted, its chunks
     added up (nothing when no account is given).
 
-    Every account of a building with a common-house meter comes along: the house balance
-    adds up all of them (`kvit.core.house_balance.rate_building`), so an account rated
-    alone would get a wrong share, and a change of one premise's volume changes the others'.
-    The accounts are locked first (FOR NO KEY UPDATE in id order, as payments lock them),
-    so two changes of one account diff one after the other; then each period is rated chunk
-    by chunk through `recompute`, a fixed number of queries per chunk whatever its size.
+    Every account of a building with a common-house meter comes along to be rated: the
+    house balance adds up all of them (`kvit.core.house_balance.rate_building`), so an
+    account rated alone would get a wrong share. Only `account_ids` are posted for; the
+    neighbours' shares follow at the period's bill run (for a closed period they are not
+    reopened, as everywhere in the house balance). The accounts posted for are locked first
+    (FOR NO KEY UPDATE in id order, as payments lock them), so two changes of one account
+    diff one after the other; then each period is rated chunk by chunk through `recompute`,
+    a fixed number of queries per chunk whatever its size.
     """
     outcomes: dict[Period, Outcome] = {}
     with transaction.atomic():
-        accounts = _locked_with_houses(tenant_id, set(account_ids))
-        if not accounts:
+        targets = _locked(tenant_id, set(account_ids))
+        if not targets:
             return outcomes
+        accounts = _with_houses(tenant_id, targets)
         for period in sorted(set(periods)):
             posting_period = posting_period_of(tenant_id, period)
             if posting_period is None:
@@ -418,6 +421,7 @@ def recalculate_accounts(
                         reason=reason,
                         source=source,
                         user=user,
+                        only=targets.intersection(chunk),
                     )
                     for chunk in chunked(accounts, chunk_size)
                 ]
@@ -425,19 +429,24 @@ def recalculate_accounts(
     return outcomes
 
 
-def _locked_with_houses(tenant_id: int, account_ids: set[int]) -> list[tuple[int, int | None]]:
-    """The tenant's accounts among `account_ids` and every account of their buildings with a
-    common-house meter, locked, as (account, building) in building order."""
-    housed = Account.objects.filter(
-        tenant_id=tenant_id,
-        pk__in=account_ids,
-        premise__building__resources__common_meter=CommonMeter.PRESENT,
-    ).values("premise__building_id")
-    rows = list(
-        Account.objects.filter(tenant_id=tenant_id)
-        .filter(Q(pk__in=account_ids) | Q(premise__building_id__in=housed))
+def _locked(tenant_id: int, account_ids: set[int]) -> set[int]:
+    """The tenant's accounts among `account_ids`, locked in id order."""
+    return set(
+        Account.objects.filter(tenant_id=tenant_id, pk__in=account_ids)
         .order_by("pk")
-        .select_for_update(no_key=True, of=("self",))
-        .values_list("pk", "premise__building_id")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
     )
-    return sorted(rows, key=lambda row: (row[1] is None, row[1] or 0, row[0]))
+
+
+def _with_houses(tenant_id: int, account_ids: set[int]) -> list[tuple[int, int | None]]:
+    """`account_ids` and every account of their buildings that have a common-house meter,
+    as (account, building) in building order."""
+    housed = Account.objects.filter(
+        pk__in=account_ids, premise__building__resources__common_meter=CommonMeter.PRESENT
+    ).values("premise__building_id")
+    rows = Account.objects.filter(tenant_id=tenant_id).filter(
+        Q(pk__in=account_ids) | Q(premise__building_id__in=housed)
+    )
+    found = list(rows.values_list("pk", "premise__building_id"))
+    return sorted(found, key=lambda row: (row[1] is None, row[1] or 0, row[0]))
