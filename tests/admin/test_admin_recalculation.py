@@ -150,3 +150,16 @@ def test_bulk_deletion_is_not_offered(make: Any, client_as: Any) -> None:
     assert account.registrations.get().person.last_name in page
     assert "delete_selected" not in page
     assert Decimal(0) < sum(LedgerEntry.objects.values_list("amount", flat=True))
+
+
+def test_accounts_that_cannot_be_recalculated_are_named(make: Any, client_as: Any) -> None:
+    account, client = billed_account(make, client_as, "accountant")
+    tariff = Tariff.objects.get(tenant=account.tenant)
+    response = client.post(admin_url(Tariff, "delete", tariff.pk), {"post": "yes"}, follow=True)
+    assert not Tariff.objects.filter(pk=tariff.pk).exists()
+    (warning,) = [text for text in said(response) if "not recalculated" in text]
+    assert warning.startswith(
+        f"Accounts not recalculated (they keep their charges): 1. {account.number}: "
+    )
+    assert "tariff" in warning
+    assert entries(account) == []

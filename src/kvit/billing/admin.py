@@ -56,7 +56,9 @@ def recalculation_messages(batch: Recalculation) -> list[tuple[int, str]]:
                 % {"periods": periods},
             )
         )
-    skipped = {item.get("account") or item.get("building"): item for item in batch.skipped}
+    # by account, once (a period each may skip it; a house meter's own problem comes back
+    # as the problem of each account that needed its volume)
+    skipped = {item["account"]: item for item in batch.skipped if "account" in item}
     if skipped:
         reasons = "; ".join(_skipped_text(item) for item in list(skipped.values())[:SHOWN_SKIPPED])
         found.append(
@@ -70,10 +72,9 @@ def recalculation_messages(batch: Recalculation) -> list[tuple[int, str]]:
 
 
 def _skipped_text(item: dict[str, Any]) -> str:
-    """An account (or a building's house meter) left out, with its first problem."""
+    """An account left out, with its first problem."""
     language = "ru" if (get_language() or "").startswith("ru") else "en"
-    problem = item["issues"][0]["message"][language]
-    return f"{item['account']}: {problem}" if "account" in item else problem
+    return f"{item['account']}: {item['issues'][0]['message'][language]}"
 
 
 def _periods(batch: Recalculation) -> str:
