@@ -19,7 +19,7 @@ from kvit.metering.models import Meter, Reading
 from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
 from kvit.parameters.models import Parameter
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
-from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Registration
+from kvit.people.models import Absence, Benefit, BenefitCategory, Ownership, Person, Registration
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 from kvit.providers.models import Provider
 from kvit.providers.validators import account_key_ok
@@ -86,6 +86,7 @@ class World:
     account_service: AccountService
     registration: Registration
     benefit: Benefit
+    absence: Absence
     meter: Meter
     reading: Reading
     billing_period: BillingPeriod
@@ -276,6 +277,15 @@ def world(name: str = "") -> World:
         registration=saved(Registration(account=account, person=person, effective_from=START)),
         benefit=saved(
             Benefit(account=account, person=person, category=category, effective_from=START)
+        ),
+        absence=saved(
+            Absence(
+                account=account,
+                person=person,
+                effective_from=date(2024, 2, 3),
+                effective_to=date(2024, 2, 19),
+                filed_on=date(2024, 2, 20),
+            )
         ),
         meter=meter,
         reading=saved(Reading(meter=meter, taken_on=date(2024, 2, 25), value=Decimal("12.345"))),

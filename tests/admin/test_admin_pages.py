@@ -32,7 +32,7 @@ READ_ONLY = {LedgerEntry, Payment, SuspensePayment, OnlineTransaction, OnlineEve
 
 def test_every_reference_model_has_an_admin() -> None:
     labels = {m._meta.label for m in MODELS}
-    assert len(labels) == 31
+    assert len(labels) == 32
     assert {"accounts.Account", "metering.Reading", "users.User", "tenants.Tenant"} <= labels
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kvit.core.dating import DateRange, Overlap, breakpoints, find_overlaps
+from kvit.core.dating import DateRange, Overlap, breakpoints, find_overlaps, first_difference
 
 JAN1, FEB1, MAR1, APR1 = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
 BASE = date(2024, 1, 1)
@@ -136,3 +136,39 @@ class TestBreakpoints:
             today = {i for i, r in enumerate(ranges) if r.contains(day)}
             if before != today:
                 assert day in points
+
+
+class TestFirstDifference:
+    @pytest.mark.parametrize(
+        ("before", "after", "same", "day"),
+        [
+            (None, None, True, None),
+            (None, DateRange(FEB1), True, FEB1),  # added
+            (DateRange(JAN1, MAR1), None, True, JAN1),  # removed
+            (DateRange(FEB1), DateRange(FEB1), True, None),  # unchanged
+            (DateRange(FEB1), DateRange(FEB1), False, FEB1),  # another value, same dates
+            (DateRange(FEB1), DateRange(JAN1), False, JAN1),
+            (DateRange(FEB1, APR1), DateRange(JAN1, APR1), True, JAN1),  # moved earlier
+            (DateRange(JAN1), DateRange(JAN1, MAR1), True, MAR1),  # ended (a move out)
+            (DateRange(JAN1, MAR1), DateRange(JAN1, FEB1), True, FEB1),  # ended earlier
+            (DateRange(JAN1, FEB1), DateRange(JAN1, APR1), True, FEB1),  # extended
+        ],
+    )
+    def test_cases(
+        self, before: DateRange | None, after: DateRange | None, same: bool, day: date | None
+    ) -> None:
+        assert first_difference(before, after, same) == day
+
+    @given(st.none() | spans, st.none() | spans)
+    def test_no_day_before_it_differs(
+        self, before: DateRange | None, after: DateRange | None
+    ) -> None:
+        day = first_difference(before, after, same=True)
+        for offset in range(HORIZON):
+            today = BASE + timedelta(days=offset)
+            had = before is not None and before.contains(today)
+            differs = had != (after is not None and after.contains(today))
+            if day is None or today < day:
+                assert not differs
+            elif today == day:
+                assert differs

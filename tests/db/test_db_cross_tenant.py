@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,6 +17,13 @@ def premise_of(make: Any, tenant: Any) -> Any:
 
 def account_of(make: Any, tenant: Any) -> Any:
     return make.account(premise_of(make, tenant))
+
+
+def absence_of(make: Any, account: Any) -> Any:
+    from kvit.people.models import Absence
+
+    person = make.registration(account).person
+    return Absence.objects.create(account=account, person=person, effective_from=date(2024, 1, 3))
 
 
 # name: (the row in tenant A, the field, its replacement from tenant B, the message)
@@ -76,6 +84,10 @@ CASES: dict[str, tuple[Case, str]] = {
             make.benefit_category(b),
         ),
         "The category belongs to another organisation.",
+    ),
+    "Absence.person": (
+        lambda make, a, b: (absence_of(make, account_of(make, a)), "person", make.person(b)),
+        "The person belongs to another organisation.",
     ),
     "Service.provider": (
         lambda make, a, b: (make.service(a), "provider", make.provider(b)),

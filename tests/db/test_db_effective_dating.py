@@ -20,7 +20,7 @@ from kvit.accounts.models import AccountService
 from kvit.db.effective import NoOverlap
 from kvit.db.triggers import install_sqlite_triggers
 from kvit.parameters.models import Parameter
-from kvit.people.models import Benefit, Ownership, Registration
+from kvit.people.models import Absence, Benefit, Ownership, Registration
 from kvit.tariffs.models import Norm, Tariff
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,21 @@ def benefit_rows(make: Any) -> Row:
     return row
 
 
+def absence_rows(make: Any) -> Row:
+    account = make.account(make.premise(make.building(make.tenant())))
+    person, other_person = make.registration(account).person, make.registration(account).person
+
+    def row(start: date, end: date | None, other: bool = False) -> Absence:
+        return Absence(
+            account=account,
+            person=other_person if other else person,
+            effective_from=start,
+            effective_to=end,
+        )
+
+    return row
+
+
 def tariff_rows(make: Any) -> Row:
     service = make.service(make.tenant())
 
@@ -149,6 +164,7 @@ ROWS: dict[type[Any], Callable[[Any], Row]] = {
     Ownership: ownership_rows,
     Registration: registration_rows,
     Benefit: benefit_rows,
+    Absence: absence_rows,
     Tariff: tariff_rows,
     Norm: norm_rows,
     AccountService: account_service_rows,

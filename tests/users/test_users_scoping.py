@@ -26,6 +26,7 @@ from kvit.ledger.models import AccountBalance
 from kvit.metering.models import Reading
 from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
+from kvit.people.models import Absence
 from kvit.premises.models import BuildingResource, MeterImpossibility
 from kvit.tariffs.models import TariffTier, TariffZone
 from kvit.users.scoping import can_see, tenant_path, visible
@@ -110,6 +111,9 @@ def populate(make: Any) -> World:
     category = add(make.benefit_category(tenant))
     add(make.benefit(account, resident, category), consumer=True)
     add(make.benefit(neighbour_account, neighbour_resident, category))
+    away = {"effective_from": date(2024, 2, 1), "effective_to": date(2024, 2, 20)}
+    add(created(Absence(account=account, person=resident, **away)), consumer=True)
+    add(created(Absence(account=neighbour_account, person=neighbour_resident, **away)))
 
     provider = add(make.provider(tenant))
     service = add(make.service(tenant, provider=provider))

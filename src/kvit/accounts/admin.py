@@ -6,17 +6,18 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from kvit.accounts import actions
 from kvit.accounts.models import Account, AccountService, Contract
+from kvit.billing.admin import BilledInline, RecalculatingAdmin, RecalculatingFormSet
 from kvit.db.formsets import EffectiveDatedInlineFormSet
 from kvit.metering.models import Meter, Reading
 from kvit.metering.queries import latest_readings
-from kvit.people.admin import BenefitInline, RegistrationInline
+from kvit.people.admin import AbsenceInline, BenefitInline, RegistrationInline
 from kvit.users.admin_scoping import (
     LargeTable,
     ScopedAutocompleteFilter,
     ScopedModelAdmin,
     ScopedStackedInline,
-    ScopedTabularInline,
 )
 from kvit.users.scoping import visible
 
@@ -33,9 +34,13 @@ CONTRACT_FIELDS = (
 )
 
 
-class AccountServiceInline(ScopedTabularInline):
+class AccountServiceFormSet(RecalculatingFormSet, EffectiveDatedInlineFormSet):
+    save_row = staticmethod(actions.save_account_service)
+
+
+class AccountServiceInline(BilledInline):
     model = AccountService
-    formset = EffectiveDatedInlineFormSet
+    formset = AccountServiceFormSet
     fields = ("service", "provider", "tariff_group", *DATES)
     autocomplete_fields = ("service", "provider")
 
@@ -46,9 +51,12 @@ class ContractInline(ScopedStackedInline):
 
 
 @admin.register(Account)
-class AccountAdmin(LargeTable, ScopedModelAdmin):
+class AccountAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
     """Its change page (templates/admin/accounts/account/change_form.html) also lists the
-    premise's meters with their latest readings."""
+    premise's meters with their latest readings. The account and its connected services,
+    registrations, benefits and absences are saved and billed at once, as one change."""
+
+    save_row = staticmethod(actions.save_account)
 
     readings_per_zone = 3
     list_display = ("number", "premise", "payer", "consumer_kind", "opened_on", "closed_on")
@@ -60,7 +68,13 @@ class AccountAdmin(LargeTable, ScopedModelAdmin):
     )
     search_fields = ("number", "payer__last_name", "premise__building__address")
     autocomplete_fields = ("premise", "node", "payer")
-    inlines = (AccountServiceInline, RegistrationInline, BenefitInline, ContractInline)
+    inlines = (
+        AccountServiceInline,
+        RegistrationInline,
+        BenefitInline,
+        AbsenceInline,
+        ContractInline,
+    )
     fieldsets = (
         (None, {"fields": ("tenant", "number", "consumer_kind", "premise", "node", "payer")}),
         (
@@ -101,7 +115,9 @@ class ContractAdmin(ScopedModelAdmin):
 
 
 @admin.register(AccountService)
-class AccountServiceAdmin(LargeTable, ScopedModelAdmin):
+class AccountServiceAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_account_service)
+    remove_row = staticmethod(actions.remove_account_service)
     list_display = ("account", "service", "provider", "tariff_group", *DATES)
     list_select_related = ("account", "service", "provider")
     list_filter = (("service", ScopedAutocompleteFilter), ("provider", ScopedAutocompleteFilter))

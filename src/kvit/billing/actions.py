@@ -35,6 +35,7 @@ from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
 from kvit.core.tariffs import TariffBook
 from kvit.ledger.models import BillingPeriod
+from kvit.premises.models import CommonMeter
 from kvit.tenants.models import HierarchyNode, Tenant
 
 DEFAULT_CHUNK = 2_000
@@ -370,6 +371,18 @@ def posting_period_of(tenant_id: int, period: Period) -> Period | None:
     return None if found is None else Period.of(found)
 
 
+def billed_since(tenant_id: int, first: Period) -> list[Period]:
+    """The tenant's billing periods from `first` on, closed or open: the ones a change of
+    inputs from `first` on reaches. The later ones too, since their penalties, averages and
+    true-ups read what the earlier ones charged."""
+    return [
+        Period.of(day)
+        for day in BillingPeriod.objects.filter(tenant_id=tenant_id, period__gte=first.first_day)
+        .order_by("period")
+        .values_list("period", flat=True)
+    ]
+
+
 def recalculate(
     account: Account,
     periods: Sequence[Period],
@@ -381,25 +394,85 @@ def recalculate(
     """Rate `account` again for each of `periods` with what is known now and post only the
     differences: in the period itself while it is open, else as recalculations in the open
     period that name the period they correct and `reason`. Running it again posts nothing.
-    The real-time path: recording a reading, a move, a benefit or a payment calls this."""
-    outcomes = []
+    The real-time path: recording a reading, a move, a benefit or a payment calls this (or
+    `recalculate_accounts`, for several accounts at once)."""
+    outcomes = recalculate_accounts(
+        account.tenant_id, [account.pk], periods, reason=reason, source=source, user=user
+    )
+    return list(outcomes.values())
+
+
+def recalculate_accounts(
+    tenant_id: int,
+    account_ids: Iterable[int],
+    periods: Sequence[Period],
+    *,
+    reason: str = RECALCULATED,
+    source: tuple[str, str] = ("recalculation", ""),
+    user: Any = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> dict[Period, Outcome]:
+    """`recalculate` for many accounts of a tenant: what each period posted, its chunks
+    added up (nothing when no account is given).
+
+    Every account of a building with a common-house meter comes along to be rated: the
+    house balance adds up all of them (`kvit.core.house_balance.rate_building`), so an
+    account rated alone would get a wrong share. Only `account_ids` are posted for; the
+    neighbours' shares follow at the period's bill run (for a closed period they are not
+    reopened, as everywhere in the house balance). The accounts posted for are locked first
+    (FOR NO KEY UPDATE in id order, as payments lock them), so two changes of one account
+    diff one after the other; then each period is rated chunk by chunk through `recompute`,
+    a fixed number of queries per chunk whatever its size.
+    """
+    outcomes: dict[Period, Outcome] = {}
     with transaction.atomic():
+        targets = _locked(tenant_id, set(account_ids))
+        if not targets:
+            return outcomes
+        accounts = _with_houses(tenant_id, targets)
         for period in sorted(set(periods)):
-            posting_period = posting_period_of(account.tenant_id, period)
+            posting_period = posting_period_of(tenant_id, period)
             if posting_period is None:
                 raise BillRunRefused(
                     _("No open period to post the recalculation of %(period)s into.")
                     % {"period": period}
                 )
-            catalogue = Catalogue.load(account.tenant_id, period)
-            outcomes.append(
-                recompute(
-                    catalogue,
-                    [account.pk],
-                    posting_period=posting_period,
-                    reason=reason,
-                    source=source,
-                    user=user,
-                )
+            catalogue = Catalogue.load(tenant_id, period)
+            outcomes[period] = Outcome.total(
+                [
+                    recompute(
+                        catalogue,
+                        chunk,
+                        posting_period=posting_period,
+                        reason=reason,
+                        source=source,
+                        user=user,
+                        only=targets.intersection(chunk),
+                    )
+                    for chunk in chunked(accounts, chunk_size)
+                ]
             )
     return outcomes
+
+
+def _locked(tenant_id: int, account_ids: set[int]) -> set[int]:
+    """The tenant's accounts among `account_ids`, locked in id order."""
+    return set(
+        Account.objects.filter(tenant_id=tenant_id, pk__in=account_ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def _with_houses(tenant_id: int, account_ids: set[int]) -> list[tuple[int, int | None]]:
+    """`account_ids` and every account of their buildings that have a common-house meter,
+    as (account, building) in building order."""
+    housed = Account.objects.filter(
+        pk__in=account_ids, premise__building__resources__common_meter=CommonMeter.PRESENT
+    ).values("premise__building_id")
+    rows = Account.objects.filter(tenant_id=tenant_id).filter(
+        Q(pk__in=account_ids) | Q(premise__building_id__in=housed)
+    )
+    found = list(rows.values_list("pk", "premise__building_id"))
+    return sorted(found, key=lambda row: (row[1] is None, row[1] or 0, row[0]))

@@ -10,8 +10,8 @@ Identifiers cross the boundary as text: the engine's account is the account numb
 provider the provider's primary key, its service the service code and its meter the serial
 number. `Chunk` keeps the maps back to primary keys for the persist step.
 
-What the models do not hold yet reaches the engine empty: absences, interruptions, access
-refusals, common-house volumes and heating seasons (the engine reports what it then cannot
+What the models do not hold yet reaches the engine empty: interruptions, access refusals,
+common-house volumes and heating seasons (the engine reports what it then cannot
 compute as issues, e.g. a house meter without its volume).
 """
 
@@ -54,15 +54,16 @@ from kvit.metering.models import Reading as ReadingRow
 from kvit.metering.models import verification_due
 from kvit.metering.resources import ZONES_BY_COUNT
 from kvit.parameters.models import Parameter
-from kvit.people.models import Benefit, BenefitCategory, Ownership, Registration
+from kvit.people.models import Absence, Benefit, BenefitCategory, Ownership, Registration
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility
 from kvit.tariffs.models import Norm, Service, Tariff, TariffTier, TariffZone
 
-QUERIES_PER_CHUNK = 14
-"""Accounts, connected services, registrations, owners, benefits, meters, recent readings,
-older readings (only when some register needs them), meter impossibilities, the buildings
-with their common-house meter flags, and the house meters with their readings (only for
-buildings that have one): the fetch's whole cost per chunk, at most (a test counts them)."""
+QUERIES_PER_CHUNK = 15
+"""Accounts, connected services, registrations, owners, benefits, temporary absences, meters,
+recent readings, older readings (only when some register needs them), meter impossibilities,
+the buildings with their common-house meter flags, and the house meters with their readings
+(only for buildings that have one): the fetch's whole cost per chunk, at most (a test counts
+them)."""
 
 
 def lookback_months(config: Config) -> int:
@@ -188,6 +189,7 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
         .order_by("account_id", "effective_from", "person_id")
         .values_list("account_id", "person_id", "category_id", "effective_from", "effective_to")
     )
+    absences = _absences(ids, period)
     meters = _group(
         MeterRow.objects.filter(premise_id__any_of=premises, kind__in=MeterRow.PREMISE_KINDS)
         .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
@@ -251,6 +253,7 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
             ),
             owners=len(owners.get(premise, ())) if premise is not None else 0,
             benefits=_grants(catalogue, benefits.get(pk, ())),
+            absences=absences.get(pk, ()),
             meter_impossible=frozenset(
                 RESOURCES[resource] for (resource,) in impossible.get(premise, ())
             ),
@@ -470,6 +473,28 @@ def _grants(catalogue: Catalogue, rows: Iterable[Row]) -> tuple[core.BenefitGran
         code, rate, services = catalogue.categories[category]
         grants.append(core.BenefitGrant(str(person), code, rate, services, start, stop))
     return tuple(grants)
+
+
+def _absences(account_ids: Sequence[int], period: Period) -> dict[int, tuple[core.Absence, ...]]:
+    """The accounts' temporary absences that reach into the period, by account (one query).
+    An absence without its arrival day is left out: it is recalculated once the person is
+    back (spec 2.14)."""
+    rows = _group(
+        Absence.objects.filter(
+            account_id__in=account_ids,
+            effective_from__lt=period.end,
+            effective_to__gte=period.first_day,
+        )
+        .order_by("account_id", "effective_from", "person_id")
+        .values_list("account_id", "person_id", "effective_from", "effective_to", "filed_on")
+    )
+    return {
+        account: tuple(
+            core.Absence(str(person), departure, arrival, filed_on)
+            for person, departure, arrival, filed_on in items
+        )
+        for account, items in rows.items()
+    }
 
 
 def _months_before(day: date, months: int) -> date:

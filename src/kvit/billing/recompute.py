@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,24 @@ class Outcome:
     skipped: list[dict[str, Any]]  # {"account": number, "issues": [...]} per skipped account
     warnings: int
     seconds: dict[str, float]  # fetch, compute (rate and diff), persist
+    changed: frozenset[str] = frozenset()  # the numbers of the accounts that got entries
+
+    @classmethod
+    def total(cls, outcomes: Sequence[Outcome]) -> Outcome:
+        """The outcomes of several chunks as one."""
+        seconds: dict[str, float] = defaultdict(float)
+        for outcome in outcomes:
+            for step, spent in outcome.seconds.items():
+                seconds[step] += spent
+        return cls(
+            sum(outcome.lines for outcome in outcomes),
+            sum(outcome.entries for outcome in outcomes),
+            sum((outcome.amount for outcome in outcomes), Decimal(0)),
+            [item for outcome in outcomes for item in outcome.skipped],
+            sum(outcome.warnings for outcome in outcomes),
+            dict(seconds),
+            frozenset().union(*(outcome.changed for outcome in outcomes)),
+        )
 
 
 def rate_chunk(data: Chunk, catalogue: Catalogue) -> tuple[list[Rating], dict[int, list[Issue]]]:
@@ -76,15 +94,21 @@ def recompute(
     source: tuple[str, str],
     run_id: int | None = None,
     user: Any = None,
+    only: Collection[int] | None = None,
 ) -> Outcome:
     """Rate `account_ids` for `catalogue.period` and post the differences into
-    `posting_period` (the period itself when it is open, else the open one)."""
+    `posting_period` (the period itself when it is open, else the open one).
+
+    `only`: post for these accounts alone; the others are there for their buildings' house
+    balance (every account of a building with a common-house meter counts in it), rated but
+    neither diffed nor charged penalties — their shares follow at the period's bill run."""
     started = time.perf_counter()
     data = fetch(catalogue, account_ids)
-    posted = posted_lines_of(data.account_ids.values(), catalogue.period)
+    focus = data if only is None else _only(data, set(only))
+    posted = posted_lines_of(focus.account_ids.values(), catalogue.period)
     fetched = time.perf_counter()
     ratings, house_issues = rate_chunk(data, catalogue)
-    accrued = penalties.accrue(catalogue, data)  # the period's penalties, diffed with the rest
+    accrued = penalties.accrue(catalogue, focus)  # the period's penalties, diffed with the rest
     lines: list[ChargeLine] = []
     skipped: list[dict[str, Any]] = [
         {"building": building, "issues": [issue_data(issue) for issue in issues]}
@@ -93,6 +117,8 @@ def recompute(
     warnings = 0
     for inputs, rating in zip(data.inputs, ratings, strict=True):
         number = inputs.account.number
+        if number not in focus.account_ids:
+            continue
         penalty = accrued.get(number, penalties.NOTHING)
         issues = (*rating.issues, *penalty.issues)
         errors = [issue for issue in issues if issue.severity is Severity.ERROR]
@@ -118,9 +144,25 @@ def recompute(
         "compute": computed - fetched,
         "persist": time.perf_counter() - computed,
     }
-    proposed = sum(len(rating.lines) for rating in ratings)
+    proposed = sum(
+        len(rating.lines)
+        for inputs, rating in zip(data.inputs, ratings, strict=True)
+        if inputs.account.number in focus.account_ids
+    )
     proposed += sum(len(penalty.lines) for penalty in accrued.values())
-    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds)
+    changed = frozenset(line.account for line in lines)
+    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds, changed)
+
+
+def _only(data: Chunk, pks: set[int]) -> Chunk:
+    """`data` cut down to the accounts `pks`."""
+    keep = [i for i, item in enumerate(data.inputs) if data.account_ids[item.account.number] in pks]
+    return replace(
+        data,
+        inputs=tuple(data.inputs[i] for i in keep),
+        account_ids={n: pk for n, pk in data.account_ids.items() if pk in pks},
+        buildings=tuple(data.buildings[i] for i in keep),
+    )
 
 
 def recompute_penalties(
@@ -174,4 +216,5 @@ def recompute_penalties(
         "persist": time.perf_counter() - computed,
     }
     proposed = sum(len(penalty.lines) for penalty in accrued.values())
-    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds)
+    changed = frozenset(line.account for line in lines)
+    return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds, changed)

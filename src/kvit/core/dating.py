@@ -55,3 +55,22 @@ def breakpoints(ranges: Sequence[DateRange]) -> list[date]:
     stretches on which the set of applicable ranges does not change."""
     points = {r.start for r in ranges} | {r.end for r in ranges if r.end is not None}
     return sorted(points)
+
+
+def first_difference(before: DateRange | None, after: DateRange | None, same: bool) -> date | None:
+    """The first day on which two versions of a dated row differ (None: on no day).
+
+    `before` / `after` are the row's ranges before and after a change (None: the row did not
+    exist, or no longer does); `same` says whether everything but the dates is equal. A row
+    added or removed differs from its start; a row whose other values changed, from the
+    earlier start; a row whose dates alone moved, from the first day one covers and the
+    other does not.
+    """
+    if before is None or after is None:
+        kept = before or after
+        return None if kept is None else kept.start
+    if not same or before.start != after.start:
+        return min(before.start, after.start)
+    if before.end == after.end:
+        return None
+    return min(end for end in (before.end, after.end) if end is not None)

@@ -58,9 +58,19 @@ Pairing = tuple[str, str, Period, str, str, int, date, date | None]
 LATE_READING = "late_reading"  # a reading for the period arrived after it was billed
 TARIFF_CORRECTED = "tariff_corrected"  # a tariff or norm of the period was corrected
 BENEFIT_CONFIRMED = "benefit_confirmed"  # a benefit was confirmed for the period afterwards
+BENEFIT_ENDED = "benefit_ended"  # a benefit was ended (or removed) for the period afterwards
+RESIDENTS_CHANGED = "residents_changed"  # a registration of the period changed (1.6)
 ABSENCE_DOCUMENTED = "absence_documented"  # an absence was documented afterwards (2.14)
 RECALCULATED = "recalculated"  # any other change of the period's inputs
-REASONS = (LATE_READING, TARIFF_CORRECTED, BENEFIT_CONFIRMED, ABSENCE_DOCUMENTED, RECALCULATED)
+REASONS = (
+    LATE_READING,
+    TARIFF_CORRECTED,
+    BENEFIT_CONFIRMED,
+    BENEFIT_ENDED,
+    RESIDENTS_CHANGED,
+    ABSENCE_DOCUMENTED,
+    RECALCULATED,
+)
 
 # The `Explanation.values` of a correction line.
 CORRECTED_KIND = "corrected_kind"  # the kind of the corrected line (`LineKind` value)

@@ -1,8 +1,9 @@
 """Recording readings: validated, saved, and billed at once (the real-time path).
 
 A reading changes the volume of the period whose window it falls in, and the start of the
-next one; so the accounts of the meter's premise are recalculated for that period and every
-later period that is already billed, in the same transaction. A period that is closed is
+next one; so the accounts of the meter's premise (and of its building, when that has a
+common-house meter) are recalculated for that period and every later period that is already
+billed, in the same transaction. A period that is closed is
 corrected in the open one (`kvit.billing.actions.recalculate`).
 """
 
@@ -14,12 +15,11 @@ from typing import Any
 
 from django.db import transaction
 
-from kvit.billing.actions import recalculate
+from kvit.billing.actions import billed_since, recalculate_accounts
 from kvit.billing.mapping import config_of
 from kvit.core.consumption import cutoff_date
 from kvit.core.periods import Period
 from kvit.core.rebilling import LATE_READING
-from kvit.ledger.models import BillingPeriod
 from kvit.metering.models import Meter, Reading
 
 
@@ -55,18 +55,12 @@ def record_reading(
             first = reading_period(
                 taken_on, config_of(meter.tenant_id, Period.of(taken_on)).reading_cutoff_day
             )
-            billed = [
-                Period.of(day)
-                for day in BillingPeriod.objects.filter(
-                    tenant_id=meter.tenant_id, period__gte=first.first_day
-                ).values_list("period", flat=True)
-            ]
-            for account in meter.premise.accounts.all():  # type: ignore[union-attr]
-                recalculate(
-                    account,
-                    billed,
-                    reason=LATE_READING,
-                    source=("reading", str(reading.pk)),
-                    user=user,
-                )
+            recalculate_accounts(
+                meter.tenant_id,
+                meter.premise.accounts.values_list("pk", flat=True),  # type: ignore[union-attr]
+                billed_since(meter.tenant_id, first),
+                reason=LATE_READING,
+                source=("reading", str(reading.pk)),
+                user=user,
+            )
     return reading

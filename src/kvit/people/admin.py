@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kvit.billing.admin import BilledInline, RecalculatingAdmin, RecalculatingFormSet
 from kvit.core.dating import DateRange
 from kvit.core.ownership import Share
 from kvit.db.formsets import EffectiveDatedInlineFormSet
-from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Registration
+from kvit.people import actions
+from kvit.people.models import Absence, Benefit, BenefitCategory, Ownership, Person, Registration
 from kvit.people.queries import share_errors
 from kvit.users.admin_scoping import (
     LargeTable,
@@ -48,17 +50,36 @@ class OwnershipInline(ScopedTabularInline):
     autocomplete_fields = ("owner",)
 
 
-class RegistrationInline(ScopedTabularInline):
+class RegistrationFormSet(RecalculatingFormSet, EffectiveDatedInlineFormSet):
+    save_row = staticmethod(actions.save_registration)
+
+
+class BenefitFormSet(RecalculatingFormSet, EffectiveDatedInlineFormSet):
+    save_row = staticmethod(actions.save_benefit)
+
+
+class AbsenceFormSet(RecalculatingFormSet, EffectiveDatedInlineFormSet):
+    save_row = staticmethod(actions.save_absence)
+
+
+class RegistrationInline(BilledInline):
     model = Registration
-    formset = EffectiveDatedInlineFormSet
+    formset = RegistrationFormSet
     fields = ("person", "kind", *DATES, "document")
     autocomplete_fields = ("person",)
 
 
-class BenefitInline(ScopedTabularInline):
+class BenefitInline(BilledInline):
     model = Benefit
-    formset = EffectiveDatedInlineFormSet
+    formset = BenefitFormSet
     fields = ("person", "category", *DATES, "document")
+    autocomplete_fields = ("person",)
+
+
+class AbsenceInline(BilledInline):
+    model = Absence
+    formset = AbsenceFormSet
+    fields = ("person", *DATES, "filed_on", "document")
     autocomplete_fields = ("person",)
 
 
@@ -85,7 +106,9 @@ class OwnershipAdmin(LargeTable, ParentEditedAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(LargeTable, ScopedModelAdmin):
+class RegistrationAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_registration)
+    remove_row = staticmethod(actions.remove_registration)
     list_display = ("person", "account", "kind", *DATES)
     list_select_related = ("person", "account")
     list_filter = ("kind",)
@@ -102,9 +125,23 @@ class BenefitCategoryAdmin(ScopedModelAdmin):
 
 
 @admin.register(Benefit)
-class BenefitAdmin(ScopedModelAdmin):
+class BenefitAdmin(RecalculatingAdmin, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_benefit)
+    remove_row = staticmethod(actions.remove_benefit)
     list_display = ("person", "category", "account", *DATES)
     list_select_related = ("person", "category", "account")
     list_filter = (("category", ScopedAutocompleteFilter),)
     search_fields = ("person__last_name", "account__number", "category__name")
     autocomplete_fields = ("account", "person", "category")
+
+
+@admin.register(Absence)
+class AbsenceAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_absence)
+    remove_row = staticmethod(actions.remove_absence)
+    list_display = ("person", "account", *DATES, "filed_on")
+    list_select_related = ("person", "account")
+    search_fields = ("person__last_name", "account__number")
+    autocomplete_fields = ("account", "person")
+    date_hierarchy = "effective_from"
+    fields = ("account", "person", *DATES, "filed_on", "document")

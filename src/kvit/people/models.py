@@ -1,4 +1,5 @@
-"""Persons, their ownership shares, registrations and benefits (spec 1.5, 1.6, 2.16)."""
+"""Persons, their ownership shares, registrations, benefits and temporary absences (spec 1.5,
+1.6, 2.14, 2.16)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kvit.core.ownership import Share
-from kvit.db.effective import EffectiveDated, effective_dating
+from kvit.db.effective import EffectiveDated, effective_dating, overlapping
 from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.providers.validators import validate_inn
@@ -201,5 +202,75 @@ class Benefit(EffectiveDated):
     def clean(self) -> None:
         account_tenant = self.account.tenant_id if self.account_id else None
         errors = foreign_tenant_errors(self, account_tenant, "person", "category")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Absence(EffectiveDated):
+    """A temporary absence of a person counted on an account, with its documents (spec 2.14).
+
+    Like every effective-dated row (ADR 1) it is half-open: the person is away from the
+    departure day (`effective_from`) up to the arrival day (`effective_to`, the first day
+    back; empty while they are still away), so the full days away are the days strictly
+    between. One person's absences on one account never overlap (ADR 2). The engine
+    recalculates it once the person is back and the documents were filed (`filed_on`) within
+    30 days of the return (`kvit.core.absence`).
+    """
+
+    effective_from = models.DateField(_("departure day"))
+    effective_to = models.DateField(
+        _("arrival day"),
+        null=True,
+        blank=True,
+        help_text=_("The day the person came back; empty while they are away."),
+    )
+    account = models.ForeignKey(
+        "accounts.Account",
+        models.CASCADE,
+        related_name="absences",
+        verbose_name=_("personal account"),
+    )
+    person = models.ForeignKey(
+        Person, models.PROTECT, related_name="absences", verbose_name=_("person")
+    )
+    filed_on = models.DateField(
+        _("documents filed on"),
+        null=True,
+        blank=True,
+        help_text=_("Empty until the documents confirming the absence are filed."),
+    )
+    document = models.CharField(_("documents"), max_length=200, blank=True)
+
+    tenant_path = "account__tenant"
+    history = History()
+    account_path = "account"
+
+    class Meta:
+        verbose_name = _("temporary absence")
+        verbose_name_plural = _("temporary absences")
+        ordering = ["account", "effective_from"]
+        constraints = effective_dating("people_absence", "account", "person")
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.effective_from} – {self.effective_to or '…'}"
+
+    def clean(self) -> None:
+        account_tenant = self.account.tenant_id if self.account_id else None
+        errors = foreign_tenant_errors(self, account_tenant, "person")
+        if not errors and self.account_id and self.person_id and self.effective_from:
+            registered = overlapping(
+                Registration.objects.filter(account_id=self.account_id, person_id=self.person_id),
+                self.effective_from,
+                self.effective_to,
+            )
+            if not registered.exists():
+                errors["person"] = ValidationError(
+                    _(
+                        "%(person)s is not registered on this account while away: only a "
+                        "person counted on the account can be recorded as temporarily absent."
+                    ),
+                    code="not_registered",
+                    params={"person": self.person},
+                )
         if errors:
             raise ValidationError(errors)

@@ -6,7 +6,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kvit.billing.admin import RecalculatingAdmin
 from kvit.db.formsets import SetValidatedInlineFormSet
+from kvit.tariffs import actions
 from kvit.tariffs.models import Norm, Service, Tariff, TariffTier, TariffZone
 from kvit.users.admin_scoping import (
     ParentEditedAdmin,
@@ -99,7 +101,11 @@ class ServiceAdmin(ScopedModelAdmin):
 
 
 @admin.register(Tariff)
-class TariffAdmin(ScopedModelAdmin):
+class TariffAdmin(RecalculatingAdmin, ScopedModelAdmin):
+    """A tariff version with its tiers and zones, saved and billed at once as one change."""
+
+    save_row = staticmethod(actions.save_tariff)
+    remove_row = staticmethod(actions.remove_tariff)
     list_display = ("service", "group", *DATES, "value", "vat_included")
     list_select_related = ("service",)
     list_filter = (("service", ScopedAutocompleteFilter), "vat_included")
@@ -125,7 +131,9 @@ class TariffZoneAdmin(ParentEditedAdmin):
 
 
 @admin.register(Norm)
-class NormAdmin(ScopedModelAdmin):
+class NormAdmin(RecalculatingAdmin, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_norm)
+    remove_row = staticmethod(actions.remove_norm)
     list_display = ("service", "kind", "rooms", "persons", "value", *DATES)
     list_select_related = ("service",)
     list_filter = (("service", ScopedAutocompleteFilter), "kind")

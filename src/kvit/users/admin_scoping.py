@@ -162,10 +162,14 @@ class ScopedModelAdmin(ScopedMixin, SimpleHistoryAdmin, ModelAdmin):  # type: ig
     # --- saving ---------------------------------------------------------------------------
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.assign_tenant(request, obj)
+        super().save_model(request, obj, form, change)
+
+    def assign_tenant(self, request: HttpRequest, obj: Any) -> None:
+        """A tenant's staff save rows of their own tenant, whatever was posted."""
         user: Any = request.user
         if has_tenant_field(type(obj)) and not user.is_superuser:
             obj.tenant_id = user.tenant_id
-        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Inline rows that carry their own tenant (a premise's meters) follow their parent's.
