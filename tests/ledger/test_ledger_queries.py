@@ -20,6 +20,7 @@ from kvit.ledger.queries import (
     balances_by_provider_service,
     cached_balance,
     posted_lines,
+    posted_volumes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +233,39 @@ def test_a_posted_line_pairs_with_the_engines_line_by_key(history: Books) -> Non
         for p in posted_lines(books.account, JAN)
     }
     assert proposed.key in keys
+
+
+# --- the volumes a house balance reads of the premises it does not rate --------------------
+
+
+def test_posted_volumes_count_a_premise_s_own_volume_as_posted(history: Books, make: Any) -> None:
+    """Per building, premise kind and service: charges and recalculations of the period's
+    days, a correction of the closed period for it and a reversal as what it reverses; not
+    the rules left out, not a true-up of earlier days, not the accounts rated anyway."""
+    books = history
+    building = books.account.premise.building_id
+    charge = books.post(**metered(books, amount=D("60.00"), quantity=D("5")))
+    books.post(**metered(books, amount=D("9.00"), quantity=D("1.5"), rule="norm_coefficient"))
+    december = {"span_from": date(2023, 12, 1), "span_to": JAN}
+    books.post(  # a true-up of December, posted in January: not January's volume
+        **metered(books, amount=D("4.00"), quantity=D("0.5"), kind="recalculation", **december)
+    )
+    neighbour = make.account(make.premise(books.account.premise.building, kind="non_residential"))
+    books.post(**metered(books, amount=D("20.00"), quantity=D("1")), account=neighbour)
+    close_period(books.tenant, JAN, books.user)
+    reverse_entry(charge, books.user, "wrong meter")  # into February, for January
+    books.post(
+        **metered(books, amount=D("45.00"), quantity=D("2.25")),
+        period=FEB,
+        corrects_period=JAN,
+        corrects=charge,
+    )
+    water = books.water_service.pk
+    found = posted_volumes(Period(2024, 1), [building], [], ["norm_coefficient"])
+    assert sorted(found) == [
+        (building, "non_residential", water, D("1.000000")),
+        (building, "residential", water, D("2.250000")),
+    ]
+    assert posted_volumes(Period(2024, 1), [building], [neighbour.pk], ["norm_coefficient"]) == [
+        (building, "residential", water, D("2.250000"))
+    ]

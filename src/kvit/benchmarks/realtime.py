@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from kvit.core.periods import Period
     from kvit.ledger.actions import open_period
+    from kvit.ledger.models import BillingPeriod
     from kvit.metering.actions import record_reading
     from kvit.metering.models import Meter
     from kvit.tenants.models import Tenant
@@ -44,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     period: Period = args.period
     tenant = Tenant.objects.get(code=args.tenant)
-    open_period(tenant, period.first_day)
+    if not BillingPeriod.objects.filter(tenant=tenant, period=period.first_day).exists():
+        open_period(tenant, period.first_day)
     meters = list(
         Meter.objects.filter(
             tenant=tenant, resource="cold_water", kind="individual", removed_on__isnull=True

@@ -35,7 +35,6 @@ from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
 from kvit.core.tariffs import TariffBook
 from kvit.ledger.models import BillingPeriod
-from kvit.premises.models import CommonMeter
 from kvit.tenants.models import HierarchyNode, Tenant
 
 DEFAULT_CHUNK = 2_000
@@ -415,21 +414,21 @@ def recalculate_accounts(
     """`recalculate` for many accounts of a tenant: what each period posted, its chunks
     added up (nothing when no account is given).
 
-    Every account of a building with a common-house meter comes along to be rated: the
-    house balance adds up all of them (`kvit.core.house_balance.rate_building`), so an
-    account rated alone would get a wrong share. Only `account_ids` are posted for; the
-    neighbours' shares follow at the period's bill run (for a closed period they are not
-    reopened, as everywhere in the house balance). The accounts posted for are locked first
-    (FOR NO KEY UPDATE in id order, as payments lock them), so two changes of one account
-    diff one after the other; then each period is rated chunk by chunk through `recompute`,
-    a fixed number of queries per chunk whatever its size.
+    Only `account_ids` are rated: the house balance of a building with a common-house meter
+    counts its other accounts as posted (`recompute(whole_buildings=False)`), so an account
+    gets the share the bill run would give it; the neighbours' own shares follow at the
+    period's bill run (for a closed period they are not reopened, as everywhere in the house
+    balance). The accounts are locked first (FOR NO KEY UPDATE in id order, as payments
+    lock them), so two changes of one account diff one after the other; then each period is
+    rated chunk by chunk through `recompute`, a fixed number of queries per chunk whatever
+    its size.
     """
     outcomes: dict[Period, Outcome] = {}
     with transaction.atomic():
         targets = _locked(tenant_id, set(account_ids))
         if not targets:
             return outcomes
-        accounts = _with_houses(tenant_id, targets)
+        accounts = sorted(targets)
         for period in sorted(set(periods)):
             posting_period = posting_period_of(tenant_id, period)
             if posting_period is None:
@@ -442,14 +441,14 @@ def recalculate_accounts(
                 [
                     recompute(
                         catalogue,
-                        chunk,
+                        accounts[start : start + chunk_size],
                         posting_period=posting_period,
                         reason=reason,
                         source=source,
                         user=user,
-                        only=targets.intersection(chunk),
+                        whole_buildings=False,
                     )
-                    for chunk in chunked(accounts, chunk_size)
+                    for start in range(0, len(accounts), chunk_size)
                 ]
             )
     return outcomes
@@ -463,16 +462,3 @@ def _locked(tenant_id: int, account_ids: set[int]) -> set[int]:
         .select_for_update(no_key=True)
         .values_list("pk", flat=True)
     )
-
-
-def _with_houses(tenant_id: int, account_ids: set[int]) -> list[tuple[int, int | None]]:
-    """`account_ids` and every account of their buildings that have a common-house meter,
-    as (account, building) in building order."""
-    housed = Account.objects.filter(
-        pk__in=account_ids, premise__building__resources__common_meter=CommonMeter.PRESENT
-    ).values("premise__building_id")
-    rows = Account.objects.filter(tenant_id=tenant_id).filter(
-        Q(pk__in=account_ids) | Q(premise__building_id__in=housed)
-    )
-    found = list(rows.values_list("pk", "premise__building_id"))
-    return sorted(found, key=lambda row: (row[1] is None, row[1] or 0, row[0]))

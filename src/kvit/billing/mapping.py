@@ -46,9 +46,11 @@ from kvit.core.codes import (
     Unit,
     Zone,
 )
+from kvit.core.common_house import NOT_INDIVIDUAL
 from kvit.core.config import Config, config_on
 from kvit.core.consumption import Cutoffs
 from kvit.core.periods import Period
+from kvit.ledger.queries import posted_volumes
 from kvit.metering.models import Meter as MeterRow
 from kvit.metering.models import Reading as ReadingRow
 from kvit.metering.models import verification_due
@@ -289,6 +291,35 @@ def accounts_of(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
     found = list(rows)
     numbers = {number: pk for pk, number, _ in found}
     return Chunk((), numbers, catalogue.tenant_id, tuple(building for *_, building in found))
+
+
+Billed = list[tuple[PremiseKind, dict[Resource, Decimal]]]
+
+
+def neighbours(catalogue: Catalogue, chunk: Chunk) -> dict[int, Billed]:
+    """For each building of the chunk with a common-house meter, the volumes its other
+    accounts were billed this period, as posted (summed per premise kind): what the house
+    balance reads of the premises the chunk does not hold (real time rates the accounts
+    that changed, not their whole building). One query, none without such a building.
+
+    [ASSUMPTION] The posted lines are what the neighbours' ratings give now: every change
+    of their inputs is billed at once. A neighbour not billed for the period yet counts 0
+    until the period's bill run, which rates whole buildings."""
+    if not chunk.houses:
+        return {}
+    resources = {
+        pk: catalogue.services[code].resource for pk, code in catalogue.service_codes.items()
+    }
+    found: dict[int, dict[PremiseKind, dict[Resource, Decimal]]] = defaultdict(dict)
+    for building, kind, service, volume in posted_volumes(
+        catalogue.period, chunk.houses, chunk.account_ids.values(), NOT_INDIVIDUAL
+    ):
+        resource = resources.get(service)
+        if resource is None:
+            continue
+        totals = found[building].setdefault(PREMISE_KINDS.get(kind, PremiseKind.RESIDENTIAL), {})
+        totals[resource] = totals.get(resource, Decimal(0)) + volume
+    return {building: list(kinds.items()) for building, kinds in found.items()}
 
 
 def _houses(catalogue: Catalogue, buildings: dict[int, core.Building]) -> dict[int, House]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from kvit.billing import penalties, posting
-from kvit.billing.mapping import Catalogue, Chunk, accounts_of, fetch
+from kvit.billing.mapping import Billed, Catalogue, Chunk, accounts_of, fetch, neighbours
 from kvit.core.codes import Rule
 from kvit.core.house_balance import measure_house_meters, rate_building
 from kvit.core.issues import Issue, Severity
@@ -59,10 +59,14 @@ class Outcome:
         )
 
 
-def rate_chunk(data: Chunk, catalogue: Catalogue) -> tuple[list[Rating], dict[int, list[Issue]]]:
+def rate_chunk(
+    data: Chunk, catalogue: Catalogue, neighbours: Mapping[int, Billed] | None = None
+) -> tuple[list[Rating], dict[int, list[Issue]]]:
     """The chunk's ratings, in its order: a building with a common-house meter in two
-    passes (`house_balance.rate_building`), the rest at once; and the problems of the house
-    meters that could not be measured, by building."""
+    steps (`house_balance.rate_building`), the rest at once; and the problems of the house
+    meters that could not be measured, by building. `neighbours`: what the building's
+    accounts outside the chunk were billed (`mapping.neighbours`), when it does not hold
+    whole buildings."""
     ratings: list[Rating | None] = [None] * len(data.inputs)
     by_house: dict[int, list[int]] = defaultdict(list)
     plain: list[int] = []
@@ -79,7 +83,12 @@ def rate_chunk(data: Chunk, catalogue: Catalogue) -> tuple[list[Rating], dict[in
         )
         if issues:
             problems[building] = list(issues)
-        found = rate_building([data.inputs[i] for i in indices], volumes, book=book)
+        found = rate_building(
+            [data.inputs[i] for i in indices],
+            volumes,
+            book=book,
+            others=(neighbours or {}).get(building, ()),
+        )
         for index, rating in zip(indices, found, strict=True):
             ratings[index] = rating
     return [rating for rating in ratings if rating is not None], problems
@@ -94,21 +103,22 @@ def recompute(
     source: tuple[str, str],
     run_id: int | None = None,
     user: Any = None,
-    only: Collection[int] | None = None,
+    whole_buildings: bool = True,
 ) -> Outcome:
     """Rate `account_ids` for `catalogue.period` and post the differences into
     `posting_period` (the period itself when it is open, else the open one).
 
-    `only`: post for these accounts alone; the others are there for their buildings' house
-    balance (every account of a building with a common-house meter counts in it), rated but
-    neither diffed nor charged penalties — their shares follow at the period's bill run."""
+    `whole_buildings`: the accounts are every account of their buildings (the bill run cuts
+    its chunks so). Otherwise (real time: the accounts that changed) the house balance of
+    a building with a common-house meter counts its other accounts as posted
+    (`mapping.neighbours`); their own shares follow at the period's bill run."""
     started = time.perf_counter()
     data = fetch(catalogue, account_ids)
-    focus = data if only is None else _only(data, set(only))
-    posted = posted_lines_of(focus.account_ids.values(), catalogue.period)
+    others = None if whole_buildings else neighbours(catalogue, data)
+    posted = posted_lines_of(data.account_ids.values(), catalogue.period)
     fetched = time.perf_counter()
-    ratings, house_issues = rate_chunk(data, catalogue)
-    accrued = penalties.accrue(catalogue, focus)  # the period's penalties, diffed with the rest
+    ratings, house_issues = rate_chunk(data, catalogue, others)
+    accrued = penalties.accrue(catalogue, data)  # the period's penalties, diffed with the rest
     lines: list[ChargeLine] = []
     skipped: list[dict[str, Any]] = [
         {"building": building, "issues": [issue_data(issue) for issue in issues]}
@@ -117,8 +127,6 @@ def recompute(
     warnings = 0
     for inputs, rating in zip(data.inputs, ratings, strict=True):
         number = inputs.account.number
-        if number not in focus.account_ids:
-            continue
         penalty = accrued.get(number, penalties.NOTHING)
         issues = (*rating.issues, *penalty.issues)
         errors = [issue for issue in issues if issue.severity is Severity.ERROR]
@@ -144,25 +152,10 @@ def recompute(
         "compute": computed - fetched,
         "persist": time.perf_counter() - computed,
     }
-    proposed = sum(
-        len(rating.lines)
-        for inputs, rating in zip(data.inputs, ratings, strict=True)
-        if inputs.account.number in focus.account_ids
-    )
+    proposed = sum(len(rating.lines) for rating in ratings)
     proposed += sum(len(penalty.lines) for penalty in accrued.values())
     changed = frozenset(line.account for line in lines)
     return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds, changed)
-
-
-def _only(data: Chunk, pks: set[int]) -> Chunk:
-    """`data` cut down to the accounts `pks`."""
-    keep = [i for i, item in enumerate(data.inputs) if data.account_ids[item.account.number] in pks]
-    return replace(
-        data,
-        inputs=tuple(data.inputs[i] for i in keep),
-        account_ids={n: pk for n, pk in data.account_ids.items() if pk in pks},
-        buildings=tuple(data.buildings[i] for i in keep),
-    )
 
 
 def recompute_penalties(

@@ -194,7 +194,9 @@ def common_house(run: Run, job: Job) -> None:
     priced_lines(run, job, pieces, volume, values, Rule.COMMON_HOUSE)
 
 
-_NOT_INDIVIDUAL = frozenset({Rule.NORM_COEFFICIENT, Rule.COMMON_HOUSE, Rule.HEATING_BY_HOUSE_METER})
+NOT_INDIVIDUAL = frozenset({Rule.NORM_COEFFICIENT, Rule.COMMON_HOUSE, Rule.HEATING_BY_HOUSE_METER})
+"""The rules whose lines are no premise's own volume: the ×K surcharge repeats one, the
+common-house and house-meter heating shares are the house's."""
 
 
 def individual_volume(
@@ -219,7 +221,7 @@ def individual_volume(
             and service.resource is resource
             and line.kind in (LineKind.CHARGE, LineKind.RECALCULATION)
             and line.explanation.corrects is None
-            and line.explanation.rule not in _NOT_INDIVIDUAL
+            and line.explanation.rule not in NOT_INDIVIDUAL
         ):
             total += line.quantity
     return total

@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from itertools import chain
 from types import MappingProxyType
 
 from kvit.core.codes import CommonMeter, Method, PremiseKind, Resource
@@ -260,13 +261,15 @@ def rate_building(
     house_meters: Mapping[Resource, Decimal],
     carried: Mapping[Resource, Decimal] = _NOTHING,
     book: TariffBook | None = None,
+    others: Iterable[tuple[PremiseKind, Mapping[Resource, Decimal]]] = (),
 ) -> list[Rating]:
     """The ratings of one building's accounts for one period, in order, with the house
     balance of 2.8/2.9 computed from the first step (see the module text).
 
-    `inputs`: every account of the building (each premise's accounts: all of them count in
-    the balance), one period, one `Building` (the same object, or equal). The building's
-    own `volumes` are replaced. `house_meters`: `V_odpu` per resource
+    `inputs`: accounts of the building, one period, one `Building` (the same object, or
+    equal); every premise's accounts count in the balance, so those not rated here come as
+    `others`: each one's premise kind and volumes as billed (what its `Rating.volumes` was).
+    The building's own `volumes` are replaced. `house_meters`: `V_odpu` per resource
     (`measure_house_meters`); `carried`: last month's `carries`. Raises `ValueError` when the
     accounts are not of one building and period (a caller's mistake, not a data problem).
     """
@@ -304,7 +307,9 @@ def rate_building(
             building,
             period,
             house_meters,
-            zip((item.account.premise_kind for item in inputs), volumes, strict=True),
+            chain(
+                zip((item.account.premise_kind for item in inputs), volumes, strict=True), others
+            ),
             carried,
         )
         # Step 2: the rest, with the figures (one new building shared by the accounts).

@@ -1,10 +1,11 @@
 """Migration operations of our own.
 
-`AddIndexConcurrently`: CONTRIBUTING's rule for the large tables (accounts, readings, the
-ledger) — on PostgreSQL the index is built with CREATE INDEX CONCURRENTLY, so writers are
-not blocked while it builds (the migration must say `atomic = False`); on any other
-database it is a plain AddIndex. The migration state is AddIndex's either way, so the
-model's `Meta.indexes` names the index as usual.
+`AddIndexConcurrently` / `RemoveIndexConcurrently`: CONTRIBUTING's rule for the large
+tables (accounts, readings, the ledger) — on PostgreSQL the index is built or dropped
+CONCURRENTLY, so writers are not blocked meanwhile (the migration must say
+`atomic = False`); on any other database it is a plain AddIndex / RemoveIndex. The
+migration state is the plain operation's either way, so the model's `Meta.indexes` names
+the index as usual.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 from django.contrib.postgres.operations import (
     AddIndexConcurrently as PostgresAddIndexConcurrently,
 )
-from django.db.migrations.operations import AddIndex
+from django.contrib.postgres.operations import (
+    RemoveIndexConcurrently as PostgresRemoveIndexConcurrently,
+)
+from django.db.migrations.operations import AddIndex, RemoveIndex
 
 
 class AddIndexConcurrently(PostgresAddIndexConcurrently):
@@ -29,3 +33,17 @@ class AddIndexConcurrently(PostgresAddIndexConcurrently):
             super().database_backwards(app_label, schema_editor, *states)
         else:
             AddIndex.database_backwards(self, app_label, schema_editor, *states)
+
+
+class RemoveIndexConcurrently(PostgresRemoveIndexConcurrently):
+    def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, *states)
+        else:
+            RemoveIndex.database_forwards(self, app_label, schema_editor, *states)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, *states)
+        else:
+            RemoveIndex.database_backwards(self, app_label, schema_editor, *states)

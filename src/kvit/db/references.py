@@ -12,11 +12,11 @@ foreign keys with `db_constraint=False`; the database then keeps the same rule i
   key does, and raises a foreign-key violation when one is missing. With `tenant` given,
   each other reference is checked together with it (`(tenant_id, account_id)` must be an
   account of that organisation), so a row can never point at another organisation's data.
-* **Delete** of a referenced row: refused while a row refers to it (a row trigger on the
-  referenced table), as a foreign key that protects. A delete waits for the key-share lock
-  of a transaction inserting a reference; its check then sees that transaction's rows
-  (each PL/pgSQL statement takes a new snapshot). TRUNCATE, the owner's tool, is not
-  watched: the append-only tables refuse it anyway unless they are empty.
+* **Delete and truncate** of a referenced row: refused while a row refers to it (a row
+  trigger and a statement trigger on the referenced table), as a foreign key that protects
+  (a TRUNCATE … CASCADE used to reach the ledger through the key, and was refused there). A
+  delete waits for the key-share lock of a transaction inserting a reference; its check
+  then sees that transaction's rows (each PL/pgSQL statement takes a new snapshot).
 * **SQLite**: row triggers do the same (installed after every `migrate` by
   `kvit.db.triggers`); SQLite is never the bulk path.
 
@@ -135,6 +135,13 @@ class References(models.BaseConstraint):
             sql.append(
                 f"CREATE OR REPLACE FUNCTION {protect}() RETURNS trigger LANGUAGE plpgsql AS $$\n"  # noqa: S608
                 "BEGIN\n"
+                "    IF TG_OP = 'TRUNCATE' THEN\n"
+                f"        IF EXISTS (SELECT 1 FROM {table}) THEN\n"
+                f"            RAISE EXCEPTION USING MESSAGE = '{referenced(self.name, remote)}',\n"
+                "                ERRCODE = 'foreign_key_violation';\n"
+                "        END IF;\n"
+                "        RETURN NULL;\n"
+                "    END IF;\n"
                 f"    IF EXISTS (SELECT 1 FROM {table} WHERE {quote(column)} = OLD.{quote(key)})\n"
                 "    THEN\n"
                 f"        RAISE EXCEPTION USING MESSAGE = '{referenced(self.name, remote)}',\n"
@@ -146,6 +153,10 @@ class References(models.BaseConstraint):
             sql.append(
                 f"CREATE TRIGGER {quote(f'{self.name}_protect')} BEFORE DELETE ON "
                 f"{quote(remote)} FOR EACH ROW EXECUTE FUNCTION {protect}()"
+            )
+            sql.append(
+                f"CREATE TRIGGER {quote(f'{self.name}_protect_truncate')} BEFORE TRUNCATE ON "
+                f"{quote(remote)} FOR EACH STATEMENT EXECUTE FUNCTION {protect}()"
             )
         return ";\n".join(sql)
 

@@ -132,7 +132,7 @@ class LedgerEntry(models.Model):
     account = models.ForeignKey(
         "accounts.Account",
         models.PROTECT,
-        db_index=False,  # the balance index starts with it
+        db_index=False,  # the account-period index starts with it
         db_constraint=False,
         related_name="ledger_entries",
         verbose_name=_("personal account"),
@@ -226,9 +226,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger entries")
         ordering = ["-id"]
         indexes = [
-            models.Index(
-                fields=["account", "provider", "service", "period"], name="ledger_entry_balance_idx"
-            ),
+            # An account's entries of a period and later: what recompute-and-diff reads
+            # (`posted_lines_of`: `period >= P`), without the account's older history.
+            models.Index(fields=["account", "period"], name="ledger_entry_account_idx"),
             models.Index(fields=["tenant", "period"], name="ledger_entry_tenant_period_idx"),
             # Entries by accounting date: the turnover statement's entries posted since a
             # date (kvit.reports.turnover), the first and last posting dates.
