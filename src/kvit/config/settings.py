@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kvit.billing",
     "kvit.reports",
     "kvit.payments",
+    "kvit.registries",
     "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",
@@ -139,6 +140,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded files (bank registries as received) are kept here under names the server gives
+# them, and never served as they are: the back-office sends them as attachments.
+MEDIA_ROOT = Path(os.environ.get("KVIT_MEDIA_ROOT", VAR_DIR / "media"))
+# The largest registry the back-office takes in one upload (a million lines are ~150 MB).
+REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("KVIT_REGISTRY_UPLOAD_MAX_BYTES", 256 * 1024**2))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"
