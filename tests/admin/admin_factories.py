@@ -22,6 +22,7 @@ from kvit.people.models import Benefit, BenefitCategory, Ownership, Person, Regi
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 from kvit.providers.models import Provider
 from kvit.providers.validators import account_key_ok
+from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
 from kvit.tariffs.models import Norm, Service, Tariff, TariffTier, TariffZone
 from kvit.tenants.models import HierarchyNode, Tenant
 from kvit.users.models import User
@@ -91,6 +92,10 @@ class World:
     ledger_entry: LedgerEntry
     payment: Payment
     suspense_payment: SuspensePayment
+    registry_format: RegistryFormat
+    registry: Registry
+    registry_line: RegistryLine
+    registry_reading: RegistryReading
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -196,6 +201,20 @@ def world(name: str = "") -> World:
             **paid,
         )
     )
+    registry = saved(
+        Registry(
+            tenant=tenant,
+            format_code="sberbank",
+            source="sberbank",
+            file_name=f"reestr-{n}.txt",
+            sha256=f"{n:064d}",
+            size=100,
+            status=Registry.Status.IMPORTED,
+            imported_at=paid["paid_at"],
+            lines=1,
+            posted=1,
+        )
+    )
     return World(
         tenant=tenant,
         node=node,
@@ -252,6 +271,29 @@ def world(name: str = "") -> World:
         ledger_entry=ledger_entry,
         payment=payment,
         suspense_payment=SuspensePayment.objects.get(pk=unidentified.pk),
+        registry_format=saved(
+            RegistryFormat(
+                tenant=tenant,
+                code=f"bank-{n}",
+                name=f"{name} bank",
+                source=f"bank-{n}",
+                columns={"paid_on": 1, "external_id": 2, "account_number": 3, "amount": 4},
+            )
+        ),
+        registry=registry,
+        registry_line=saved(
+            RegistryLine(registry=registry, number=1, outcome="posted", payment=payment)
+        ),
+        registry_reading=saved(
+            RegistryReading(
+                registry=registry,
+                line=1,
+                meter=meter.serial_number,
+                text="12.5",
+                outcome="skipped",
+                reason="The payment was received before.",
+            )
+        ),
     )
 
 

@@ -38,9 +38,13 @@ class Pay:
     transferred: str | None = None
 
     def cells(self) -> list[str]:
-        amount = Decimal(self.amount)
-        fee = Decimal(self.fee) if self.fee is not None else (amount / 100).quantize(Decimal("0.01"))
-        transferred = self.transferred if self.transferred is not None else str(amount - fee)
+        if self.fee is not None and self.transferred is not None:
+            fee, transferred = self.fee, self.transferred  # as given, readable or not
+        else:
+            amount = Decimal(self.amount)
+            cent = Decimal("0.01")
+            fee = self.fee if self.fee is not None else str((amount / 100).quantize(cent))
+            transferred = self.transferred or str(amount - Decimal(fee))
         return [
             self.paid_on,
             self.paid_time,
@@ -54,7 +58,7 @@ class Pay:
             self.period,
             self.amount,
             transferred,
-            str(fee),
+            fee,
             *self.readings,
         ]
 
@@ -110,6 +114,4 @@ class Bank:
     def pays(self, count: int, prefix: str = "OP", amount: str = "100.00") -> list[Pay]:
         """`count` payments, one per account in turn, operations PREFIX-000001…"""
         numbers = self.numbers()
-        return [
-            Pay(f"{prefix}-{n:06d}", numbers[n % len(numbers)], amount) for n in range(count)
-        ]
+        return [Pay(f"{prefix}-{n:06d}", numbers[n % len(numbers)], amount) for n in range(count)]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from registry_bank import Bank, Pay, sberbank
+from registry_bank import Bank, sberbank
 
-from kvit.ledger.models import LedgerEntry
 from kvit.payments.models import Payment
 from kvit.registries.actions import import_registry
-from kvit.registries.models import Registry, RegistryLine
+from kvit.registries.models import RegistryLine
 
 pytestmark = pytest.mark.django_db
 

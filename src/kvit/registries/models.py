@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kvit.db.append_only import AppendOnly
+from kvit.db.history import History
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.registries import parsing
 from kvit.registries.problems import describe, line_reasons
@@ -155,6 +156,7 @@ class RegistryFormat(models.Model):
     )
 
     tenant_path = "tenant"
+    history = History()
 
     class Meta:
         verbose_name = _("registry format")

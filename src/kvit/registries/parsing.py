@@ -431,7 +431,9 @@ class Reader:
             if name == READINGS:
                 readings_from = index
                 break
-            if name in FIELDS and name not in columns:
+            if name in columns:
+                self.problems.append(Problem("header_twice", number, value=name))
+            elif name in FIELDS:
                 columns[name] = index
             elif name:
                 self.problems.append(Problem("header_unknown", number, value=name))

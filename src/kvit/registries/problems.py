@@ -57,6 +57,7 @@ def _texts() -> dict[str, str]:
         "malformed": _("The line cannot be split into fields: %(value)s."),
         "no_header": _("The header row naming the fields is missing."),
         "header_unknown": _("The header names an unknown field “%(value)s”."),
+        "header_twice": _("The header names the field “%(value)s” twice."),
         "header_missing": _("The header does not name the required field “%(field)s”."),
         "no_footer": _(
             "The footer line (starting with “=”) is missing: the file may be cut short."
