@@ -372,7 +372,9 @@ def test_an_unterminated_quote_is_a_malformed_file() -> None:
 
 
 def test_lines_to_skip_before_the_header() -> None:
-    text = "Реестр платежей\nза март\nexternal_id;paid_on;account_number;amount;\nA;2024-03-05;1;5\n"
+    text = (
+        "Реестр платежей\nза март\nexternal_id;paid_on;account_number;amount;\nA;2024-03-05;1;5\n"
+    )
     layout = replace(CSV, separator=";", header_lines=2, encoding="koi8-r")
     records, reader = read(text.encode("koi8-r"), layout)
     assert reader.problems == []

@@ -101,9 +101,12 @@ class Imported:
 
 
 class _Rejected(Exception):
-    def __init__(self, problems: list[parsing.Problem]) -> None:
+    """The file is rejected: its `problems`, and how many more were not kept."""
+
+    def __init__(self, problems: list[parsing.Problem], more: int = 0) -> None:
         super().__init__(problems)
         self.problems = problems
+        self.more = more
 
 
 KEPT_PROBLEMS = 100
@@ -172,10 +175,10 @@ def import_registry(
             Registry.objects.filter(pk=registry.pk).update(file=registry.file.name)
             _Import(registry, found, user, progress).run(content)
     except _Rejected as rejected:
-        problems = rejected.problems
-        if len(problems) > KEPT_PROBLEMS:
-            more = parsing.Problem("more", value=str(len(problems) - KEPT_PROBLEMS))
-            problems = [*problems[:KEPT_PROBLEMS], more]
+        problems = rejected.problems[:KEPT_PROBLEMS]
+        more = len(rejected.problems) - len(problems) + rejected.more
+        if more:
+            problems.append(parsing.Problem("more", value=str(more)))
         registry.pk = None
         registry.status = Registry.Status.REJECTED
         registry.problems = [problem_data(problem) for problem in problems]
@@ -211,9 +214,12 @@ class _Import:
         reader = parsing.Reader(content, self.format.layout)
         batch: list[parsing.Record] = []
         line_problems: list[parsing.Problem] = []  # reported with a rejection
+        more = 0
         for record in reader:
-            if record.problems and len(line_problems) <= KEPT_PROBLEMS:
+            if len(line_problems) < KEPT_PROBLEMS:
                 line_problems += record.problems
+            else:
+                more += len(record.problems)
             batch.append(record)
             if len(batch) >= BATCH:
                 self._batch(batch, reader)
@@ -221,7 +227,7 @@ class _Import:
         self._batch(batch, reader)
         self._read(reader)
         if reader.problems:
-            raise _Rejected(reader.problems + line_problems)
+            raise _Rejected(reader.problems + line_problems, more)
         for name, value in self.totals.fields().items():
             setattr(self.registry, name, value)
         self.registry.save()
