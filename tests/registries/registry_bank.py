@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from kvit.ledger.actions import post_entries
+from kvit.ledger.actions import open_period, post_entries
 from kvit.ledger.models import LedgerEntry
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
@@ -115,3 +115,19 @@ class Bank:
         """`count` payments, one per account in turn, operations PREFIX-000001…"""
         numbers = self.numbers()
         return [Pay(f"{prefix}-{n:06d}", numbers[n % len(numbers)], amount) for n in range(count)]
+
+
+def make_bank(make: Any, accounts: int = 5) -> Bank:
+    """An organisation with `accounts` accounts (numbers 000001…) owing 1,000.00 each."""
+    tenant = make.tenant()
+    water = make.provider(tenant, name="Vodokanal")
+    service = make.service(tenant, code="water", provider=water, penalty_scheme="none")
+    building = make.building(tenant)
+    bank = Bank(make=make, tenant=tenant, water=water, water_service=service)
+    for period in (JAN, FEB, MAR):
+        open_period(tenant, period)
+    for n in range(accounts):
+        account = make.account(make.premise(building), number=f"{n + 1:06d}")
+        bank.accounts.append(account)
+        bank.owe(account)
+    return bank
