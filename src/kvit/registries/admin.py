@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.widgets import (
@@ -356,7 +356,7 @@ class RegistryLineAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     fields = ("registry", "number", "outcome", "payment", "why", "text")
     readonly_fields = fields
 
-    @admin.display(description=_("reason"))
+    @admin.display(description=pgettext_lazy("registry line", "reason"))
     def why(self, obj: RegistryLine) -> str:
         return "; ".join(obj.reasons())
 

@@ -385,7 +385,7 @@ class RegistryReading(models.Model):
     value = models.DecimalField(_("value"), max_digits=18, decimal_places=6, null=True, blank=True)
     text = models.CharField(_("value as received"), max_length=100)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(pgettext_lazy("registry line", "reason"), blank=True)
     reading = models.ForeignKey(
         "metering.Reading",
         models.PROTECT,

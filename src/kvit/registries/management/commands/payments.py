@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from tqdm import tqdm
 
 from kvit.registries.actions import import_registry
@@ -155,7 +156,7 @@ def _table(registry: Registry) -> Table:
             _("operation number"),
             _("account number"),
             _("amount"),
-            _("reason"),
+            pgettext("registry line", "reason"),
             _("line as received"),
         ),
         widths=(),
