@@ -228,11 +228,7 @@ def populate(make: Any) -> World:
         )
     )
     add(created(RegistryLine(registry=registry, number=1, outcome="posted", payment=payment)))
-    add(
-        created(
-            RegistryReading(registry=registry, line=1, meter="1", text="1", outcome="skipped")
-        )
-    )
+    add(created(RegistryReading(registry=registry, line=1, meter="1", text="1", outcome="skipped")))
     run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
     add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
     for role in ("chairman", "accountant"):

@@ -33,7 +33,7 @@ from kvit.registries import parsing
 from kvit.registries.actions import COUNTED, import_registry
 from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
 from kvit.registries.problems import describe
-from kvit.registries.queries import formats
+from kvit.registries.queries import PRESET_NAMES, formats
 from kvit.tenants.models import Tenant
 from kvit.users import roles
 from kvit.users.admin_scoping import LargeTable, ScopedAutocompleteFilter, ScopedModelAdmin
@@ -341,9 +341,9 @@ class UploadForm(forms.Form):
 def _preset_and_all_formats() -> list[tuple[str, str]]:
     """For a superuser, who imports for any organisation: the presets and every format code
     (the import checks that the organisation has it)."""
-    presets = formats(0)
+    presets = [(code, str(name)) for code, name in PRESET_NAMES.items()]
     codes = RegistryFormat.objects.order_by("code").values_list("code", "name").distinct()
-    return presets + [(code, name) for code, name in codes if code not in dict(presets)]
+    return presets + list(codes)
 
 
 @admin.register(RegistryLine)
