@@ -183,3 +183,44 @@ def test_a_superuser_chooses_the_organisation(bank: Bank) -> None:
     response = upload(client, sberbank(bank.pays(1)), tenant=bank.tenant.pk)
     assert response.status_code == 302
     assert Registry.objects.get().tenant == bank.tenant
+
+
+FORMATS = reverse("admin:registries_registryformat_add")
+
+
+def format_form(**fields: Any) -> dict[str, Any]:
+    return {
+        "code": "vtb",
+        "name": "VTB",
+        "source": "vtb",
+        "encoding": "windows-1251",
+        "separator": ";",
+        "decimal_mark": ",",
+        "date_format": "%d.%m.%Y",
+        "time_format": "%H:%M:%S",
+        "period_format": "%m%y",
+        "header_lines": "0",
+        "columns": '{"paid_on": 1, "external_id": 2, "account_number": 3, "amount": 4}',
+        "footer": "none",
+        **fields,
+    }
+
+
+def test_an_accountant_adds_a_bank_format_and_imports_with_it(bank: Bank) -> None:
+    client = client_of(bank)
+    response = client.post(FORMATS, format_form())
+    assert response.status_code == 302
+    response = upload(client, "05.03.2024;V-1;000001;99,50\r\n".encode("cp1251"), format="vtb")
+    registry = Registry.objects.get()
+    assert (registry.status, registry.posted, registry.source) == ("imported", 1, "vtb")
+
+
+def test_a_format_that_cannot_read_a_registry_is_refused_with_the_reasons(bank: Bank) -> None:
+    response = client_of(bank).post(
+        FORMATS, format_form(separator=",", columns='{"paid_on": 1, "amount": 1}')
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["separator"] == ["The separator cannot be the decimal mark."]
+    assert "The field “operation number” needs a column." in errors["columns"]
+    assert "Two fields cannot share a column." in errors["columns"]
