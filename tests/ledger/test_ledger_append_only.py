@@ -90,14 +90,21 @@ def test_validation_refuses_a_saved_entry(posted: LedgerEntry) -> None:
 def test_every_append_only_model_is_known() -> None:
     """A guard: this file proves the ledger entry's triggers; a new append-only model needs
     its own proof (an audit table, payment events …). Payment split lines and events:
-    tests/payments/test_payments_append_only.py."""
+    tests/payments/test_payments_append_only.py; registry lines and readings:
+    tests/registries/test_registries_append_only.py."""
     models = {
         model._meta.label
         for model in apps.get_models()
         for constraint in model._meta.constraints
         if isinstance(constraint, AppendOnly)
     }
-    assert models == {"ledger.LedgerEntry", "payments.PaymentEvent", "payments.PaymentSplit"}
+    assert models == {
+        "ledger.LedgerEntry",
+        "payments.PaymentEvent",
+        "payments.PaymentSplit",
+        "registries.RegistryLine",
+        "registries.RegistryReading",
+    }
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
