@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kvit
 DEMO_ACCOUNTS ?= 500
 BENCH_ACCOUNTS ?= 1000000
 
-.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed bench-billing clean
+.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed bench-billing bench-registry clean
 
 $(BIN)/kvit: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kvit needs Python 3.11"'
@@ -70,6 +70,14 @@ bench-billing: install
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/kvit migrate --noinput -v0
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.billrun --period 2025-06 --workers 2
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.realtime --samples 300
+
+## bench-registry: import a BENCH_LINES-line bank registry for the seeded accounts (then again,
+## and the same lines under another payment order) on a copy of BENCH_DB (left untouched)
+BENCH_LINES ?= 1000000
+bench-registry: install
+	$(BIN)/python -c 'import sys, psycopg; c = psycopg.connect(sys.argv[1], autocommit=True); c.execute("DROP DATABASE IF EXISTS $(BENCH_DB)_run"); c.execute("CREATE DATABASE $(BENCH_DB)_run TEMPLATE $(BENCH_DB)")' "$(BENCH_SERVER)/postgres"
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/kvit migrate --noinput -v0
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.registry --lines $(BENCH_LINES)
 
 clean:
 	rm -rf $(VENV) var

@@ -23,6 +23,7 @@ from kvit.people.models import Absence, Benefit, BenefitCategory, Ownership, Per
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 from kvit.providers.models import Provider
 from kvit.providers.validators import account_key_ok
+from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
 from kvit.tariffs.models import Norm, Service, Tariff, TariffTier, TariffZone
 from kvit.tenants.models import HierarchyNode, Tenant
 from kvit.users.models import User
@@ -96,6 +97,10 @@ class World:
     aggregator: Aggregator
     online_transaction: OnlineTransaction
     online_event: OnlineEvent
+    registry_format: RegistryFormat
+    registry: Registry
+    registry_line: RegistryLine
+    registry_reading: RegistryReading
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -228,6 +233,20 @@ def world(name: str = "") -> World:
             at=paid["paid_at"],
         )
     )
+    registry = saved(
+        Registry(
+            tenant=tenant,
+            format_code="sberbank",
+            source="sberbank",
+            file_name=f"reestr-{n}.txt",
+            sha256=f"{n:064d}",
+            size=100,
+            status=Registry.Status.IMPORTED,
+            imported_at=paid["paid_at"],
+            lines=1,
+            posted=1,
+        )
+    )
     return World(
         tenant=tenant,
         node=node,
@@ -296,6 +315,29 @@ def world(name: str = "") -> World:
         aggregator=aggregator,
         online_transaction=online_transaction,
         online_event=online_event,
+        registry_format=saved(
+            RegistryFormat(
+                tenant=tenant,
+                code=f"bank-{n}",
+                name=f"{name} bank",
+                source=f"bank-{n}",
+                columns={"paid_on": 1, "external_id": 2, "account_number": 3, "amount": 4},
+            )
+        ),
+        registry=registry,
+        registry_line=saved(
+            RegistryLine(registry=registry, number=1, outcome="posted", payment=payment)
+        ),
+        registry_reading=saved(
+            RegistryReading(
+                registry=registry,
+                line=1,
+                meter=meter.serial_number,
+                text="12.5",
+                outcome="skipped",
+                reason="The payment was received before.",
+            )
+        ),
     )
 
 

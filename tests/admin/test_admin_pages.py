@@ -17,6 +17,7 @@ from kvit.ledger.models import LedgerEntry
 from kvit.metering.models import Reading
 from kvit.online.models import OnlineEvent, OnlineTransaction
 from kvit.payments.models import Payment, SuspensePayment
+from kvit.registries.models import RegistryLine, RegistryReading
 from kvit.tariffs.models import Tariff
 from kvit.users.admin_scoping import ParentEditedAdmin
 from kvit.users.models import User
@@ -27,12 +28,20 @@ MODELS = kvit_models()
 # Edited only inline on their parent (shares must add up to 1, tiers must be consistent).
 PARENT_EDITED = {m for m, a in admin.site._registry.items() if isinstance(a, ParentEditedAdmin)}
 # Never added nor changed in the back-office: actions post them.
-READ_ONLY = {LedgerEntry, Payment, SuspensePayment, OnlineTransaction, OnlineEvent}
+READ_ONLY = {
+    LedgerEntry,
+    Payment,
+    SuspensePayment,
+    OnlineTransaction,
+    OnlineEvent,
+    RegistryLine,
+    RegistryReading,
+}
 
 
 def test_every_reference_model_has_an_admin() -> None:
     labels = {m._meta.label for m in MODELS}
-    assert len(labels) == 32
+    assert len(labels) == 36
     assert {"accounts.Account", "metering.Reading", "users.User", "tenants.Tenant"} <= labels
 
 

@@ -8,13 +8,16 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kvit.billing.actions import bill
 from kvit.core.periods import Period
 from kvit.ledger.actions import close_period, open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance
-from kvit.metering.actions import reading_period, record_reading
+from kvit.metering.actions import reading_period, record_reading, record_readings
+from kvit.metering.models import Reading
 
 JULY = Period(2025, 7)
 
@@ -77,3 +80,62 @@ def test_a_reading_that_does_not_fit_the_meter_is_refused_and_nothing_posted(mak
         record_reading(meter, Decimal("100000.000"), date(2025, 7, 20))
     assert not LedgerEntry.objects.exists()
     assert meter.readings.count() == 1
+
+
+# --- many readings at once (a registry's) ---------------------------------------------------
+
+
+def metered_premises(make: Any, count: int) -> list[tuple[Any, Any]]:
+    tenant = make.tenant()
+    building = make.building(tenant)
+    water = make.service(tenant, code="cold_water")
+    make.tariff(water, value=Decimal("45.120000"))
+    found = []
+    for _ in range(count):
+        premise = make.premise(building)
+        account = make.account(premise)
+        make.account_service(account, water)
+        meter = make.meter(premise)
+        make.reading(meter, taken_on=date(2025, 6, 20), value=Decimal("100.000"))
+        found.append((account, meter))
+    open_period(tenant, JULY.first_day)
+    return found
+
+
+@pytest.mark.django_db
+def test_many_readings_recorded_at_once_bill_like_one_after_the_other(make: Any) -> None:
+    (first, meter_1), (second, meter_2), (third, meter_3) = metered_premises(make, 3)
+    results = record_readings(
+        [
+            Reading(meter=meter_1, zone="total", taken_on=date(2025, 7, 20), value=Decimal("105")),
+            Reading(meter=meter_2, zone="total", taken_on=date(2025, 7, 20), value=Decimal("1e6")),
+            Reading(meter=meter_3, zone="total", taken_on=date(2025, 7, 20), value=Decimal("102")),
+        ],
+        source=("registry", "7"),
+    )
+    assert results[0] is None and results[2] is None
+    assert results[1] is not None and "integer digits" in results[1].messages[0]
+    assert balance(first) == Decimal("225.60")  # 5 m³ × 45.12, as record_reading bills it
+    assert balance(second) == Decimal("0.00")  # its reading was refused: nothing changed
+    assert balance(third) == Decimal("90.24")
+    assert meter_2.readings.count() == 1
+    assert set(LedgerEntry.objects.values_list("source_kind", "source_id")) == {("registry", "7")}
+    assert meter_1.readings.get(taken_on=date(2025, 7, 20)).history.count() == 1
+
+
+@pytest.mark.django_db
+def test_many_readings_cost_the_same_queries_as_a_few(make: Any) -> None:
+    premises = metered_premises(make, 12)
+
+    def recorded(pairs: list[tuple[Any, Any]], day: int) -> int:
+        readings = [
+            Reading(
+                meter=meter, zone="total", taken_on=date(2025, 7, day), value=Decimal(101 + day)
+            )
+            for _account, meter in pairs
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            assert record_readings(readings) == [None] * len(readings)
+        return len(captured)
+
+    assert recorded(premises[:2], 10) == recorded(premises[2:], 11)

@@ -28,6 +28,7 @@ from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.people.models import Absence
 from kvit.premises.models import BuildingResource, MeterImpossibility
+from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
 from kvit.tariffs.models import TariffTier, TariffZone
 from kvit.users.scoping import can_see, tenant_path, visible
 
@@ -263,6 +264,33 @@ def populate(make: Any) -> World:
             )
         )
     )
+    add(
+        created(
+            RegistryFormat(
+                tenant=tenant,
+                code="bank",
+                name="Bank",
+                source="bank",
+                columns={"paid_on": 1, "external_id": 2, "account_number": 3, "amount": 4},
+            )
+        )
+    )
+    registry = add(
+        created(
+            Registry(
+                tenant=tenant,
+                format_code="sberbank",
+                source="sberbank",
+                file_name="reestr.txt",
+                sha256=f"{make.n():064d}",
+                size=10,
+                status="imported",
+                imported_at=paid["paid_at"],
+            )
+        )
+    )
+    add(created(RegistryLine(registry=registry, number=1, outcome="posted", payment=payment)))
+    add(created(RegistryReading(registry=registry, line=1, meter="1", text="1", outcome="skipped")))
     run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
     add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
     for role in ("chairman", "accountant"):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kvit.payments",
     "kvit.online",
     "kvit.api",
+    "kvit.registries",
     "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",
@@ -142,6 +143,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded files (bank registries as received) are kept here under names the server gives
+# them, and never served as they are: the back-office sends them as attachments.
+MEDIA_ROOT = Path(os.environ.get("KVIT_MEDIA_ROOT", VAR_DIR / "media"))
+# The largest registry the back-office takes in one upload (a million lines are ~150 MB).
+REGISTRY_UPLOAD_MAX_BYTES = int(os.environ.get("KVIT_REGISTRY_UPLOAD_MAX_BYTES", 256 * 1024**2))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"

@@ -9,12 +9,17 @@ corrected in the open one (`kvit.billing.actions.recalculate`).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
+from kvit.accounts.models import Account
 from kvit.billing.actions import billed_since, recalculate_accounts
 from kvit.billing.mapping import config_of
 from kvit.core.consumption import cutoff_date
@@ -64,3 +69,79 @@ def record_reading(
                 user=user,
             )
     return reading
+
+
+def record_readings(
+    readings: Sequence[Reading],
+    *,
+    source: tuple[str, str] = ("readings", ""),
+    user: Any = None,
+) -> list[ValidationError | None]:
+    """Save many accepted readings at once (a bank registry's, an import's) and bill their
+    premises' accounts again, in bulk.
+
+    Each reading is checked by itself as `record_reading` does, without a query (pass the
+    readings with their meters loaded); the valid ones are inserted together with their
+    history, and the accounts of their premises are rated again, a chunk of accounts at a
+    time (`kvit.billing.actions.recalculate_accounts`), for every period already opened
+    from the first one a reading changes: a few queries per chunk, not a recalculation per
+    reading. One result per reading, in order: None when
+    it was saved, else why not."""
+    results: list[ValidationError | None] = []
+    valid: list[Reading] = []
+    for reading in readings:
+        try:
+            reading.clean_fields(exclude=["meter"])
+            reading.clean()
+        except ValidationError as error:
+            results.append(error)
+            continue
+        results.append(None)
+        valid.append(reading)
+    if not valid:
+        return results
+    with transaction.atomic():
+        bulk_create_with_history(valid, Reading, batch_size=1_000, default_user=_user(user))
+        _recalculate_premises(valid, source, user)
+    return results
+
+
+def _user(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
+
+
+def _recalculate_premises(readings: list[Reading], source: tuple[str, str], user: Any) -> None:
+    """Rate the accounts of the readings' premises again for the periods the readings
+    change (see `record_readings`): the accounts that start from the same period together
+    (`kvit.billing.actions.recalculate_accounts`: a chunk of accounts at a time)."""
+    by_tenant: dict[int, dict[int, date]] = defaultdict(dict)  # premise → first day changed
+    for reading in readings:
+        meter = reading.meter
+        if meter.premise_id is None:
+            continue
+        firsts = by_tenant[meter.tenant_id]
+        earlier = firsts.get(meter.premise_id)
+        if earlier is None or reading.taken_on < earlier:
+            firsts[meter.premise_id] = reading.taken_on
+    for tenant_id, firsts in by_tenant.items():
+        cutoffs: dict[Period, int] = {}
+        starts: dict[int, Period] = {}
+        for premise_id, taken_on in firsts.items():
+            month = Period.of(taken_on)
+            if month not in cutoffs:
+                cutoffs[month] = config_of(tenant_id, month).reading_cutoff_day
+            starts[premise_id] = reading_period(taken_on, cutoffs[month])
+        accounts: dict[Period, list[int]] = defaultdict(list)
+        for pk, premise_id in Account.objects.filter(premise_id__in=list(starts)).values_list(
+            "pk", "premise_id"
+        ):
+            accounts[starts[premise_id]].append(pk)
+        for first, ids in sorted(accounts.items()):
+            recalculate_accounts(
+                tenant_id,
+                ids,
+                billed_since(tenant_id, first),
+                reason=LATE_READING,
+                source=source,
+                user=_user(user),
+            )

@@ -26,6 +26,7 @@ CHANGES: dict[str, frozenset[str]] = {
             "people",
             "ledger.billingperiod",
             "payments",
+            "registries",
         }
     ),
     Role.ENGINEER: frozenset({"metering", "premises"}),

@@ -1,0 +1,453 @@
+"""Importing a bank registry (spec 6.2): every line credited once, whole file or nothing.
+
+`import_registry(tenant, content, file_name, format_code, user)` is the one way in (the
+CLI `kvit payments import` and the back-office upload call it):
+
+1. **Refused** (ValidationError, nothing recorded): an unknown format, or content that is
+   plainly not a text registry (empty, binary, markup).
+2. **One transaction** holds the whole import. Registry imports of one organisation take
+   their turn (a PostgreSQL advisory lock; SQLite's writers queue anyway): two overlapping
+   registries never wait for each other's payments and accounts in a circle.
+3. **Once per file.** The `Registry` row is inserted first; a unique constraint on the
+   content hash among imported registries turns a replay — also one racing in another
+   process — into "already imported", which posts nothing.
+4. **Streamed.** The file is parsed a line at a time (`kvit.registries.parsing`); valid
+   lines go to `kvit.payments.actions.post_payments` in batches of `BATCH`, inside the
+   transaction, which decides for each whether it is new (posted, or suspense for an
+   unknown or closed account), a duplicate or a conflict (spec 6.1; R1, R2). Invalid lines
+   are reported with their problems and the rest goes on. Each line's outcome is written
+   as the batch goes (`RegistryLine`, COPY on PostgreSQL).
+5. **Readings** of the new payments (columns 14+) become readings in bulk
+   (`kvit.metering.actions.record_readings`): the meter is found by its number among the
+   meters of the account's premise, the n-th value given for a meter goes to its n-th zone.
+6. **Rejected whole** when the file fails a check (`parsing`: the footer's count and sums,
+   amount = transferred + fee, a missing footer...) or the payments cannot be posted at all
+   (no open period): the transaction is rolled back, so nothing of it is posted, and the
+   registry is recorded as rejected with the reasons.
+
+A killed import leaves nothing but an orphaned stored copy of the file: its transaction
+never committed (R3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kvit.core.periods import Period
+from kvit.db.bulk import insert_rows
+from kvit.db.effective import concrete_field
+from kvit.metering.actions import record_readings
+from kvit.metering.models import Meter, Reading
+from kvit.payments.actions import Outcome, PaymentRecord, Result, post_payments
+from kvit.payments.models import Payment
+from kvit.registries import parsing
+from kvit.registries.models import Registry, RegistryLine, RegistryReading
+from kvit.registries.problems import describe, problem_data
+from kvit.registries.queries import Format, registry_format
+from kvit.tenants.models import Tenant
+
+BATCH = 5_000
+"""Lines posted per `post_payments` call."""
+LOCK_CLASS = 0x52454753
+"""The first key of the advisory lock that makes a tenant's imports take turns ('REGS')."""
+
+Progress = Callable[[int, int], None]  # (lines read, lines in the file)
+
+OUTCOMES = {
+    Result.POSTED: RegistryLine.Outcome.POSTED,
+    Result.DUPLICATE: RegistryLine.Outcome.DUPLICATE,
+    Result.CONFLICT: RegistryLine.Outcome.CONFLICT,
+    Result.SUSPENSE: RegistryLine.Outcome.SUSPENSE,
+}
+COUNTED = {  # outcome → the registry's (count, amount) fields
+    RegistryLine.Outcome.POSTED: ("posted", "posted_amount"),
+    RegistryLine.Outcome.DUPLICATE: ("duplicates", "duplicate_amount"),
+    RegistryLine.Outcome.CONFLICT: ("conflicts", "conflict_amount"),
+    RegistryLine.Outcome.SUSPENSE: ("suspense", "suspense_amount"),
+    RegistryLine.Outcome.INVALID: ("invalid", "invalid_amount"),
+}
+INVALID = RegistryLine.Outcome.INVALID
+LINE_COLUMNS = ("registry_id", "number", "outcome", "payment_id", "details", "text")
+LIMITS = {
+    name: concrete_field(Payment, name).max_length for name in ("external_id", "account_number")
+}
+SHORTEST_LIMIT = min(limit or 0 for limit in LIMITS.values())
+TRUNCATED = {name: concrete_field(Payment, name).max_length for name in ("payer_name", "address")}
+"""Descriptive fields cut to what the payment keeps (the stored file keeps them whole)."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What `import_registry` did: the registry (imported or rejected), or the one imported
+    before from the same file (`already_imported`: nothing was done)."""
+
+    registry: Registry
+    already_imported: bool = False
+
+
+class _Rejected(Exception):
+    """The file is rejected: its `problems`, and how many more were not kept."""
+
+    def __init__(self, problems: list[parsing.Problem], more: int = 0) -> None:
+        super().__init__(problems)
+        self.problems = problems
+        self.more = more
+
+
+KEPT_PROBLEMS = 100
+"""A rejected registry keeps its first problems and the number of the others."""
+
+
+@dataclass
+class _Totals:
+    counts: Counter[str] = field(default_factory=Counter)
+    amounts: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    readings: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: str, amount: Decimal | None) -> None:
+        self.counts[outcome] += 1
+        self.amounts[outcome] += amount or 0
+
+    def fields(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for outcome, (count, amount) in COUNTED.items():
+            values[count] = self.counts[outcome]
+            values[amount] = self.amounts[outcome]
+        values["readings_recorded"] = self.readings[RegistryReading.Outcome.RECORDED]
+        values["readings_rejected"] = self.readings[RegistryReading.Outcome.REJECTED]
+        return values
+
+
+def import_registry(
+    tenant: Tenant,
+    content: bytes,
+    file_name: str,
+    format_code: str,
+    user: Any = None,
+    *,
+    progress: Progress | None = None,
+) -> Imported:
+    """Import a registry file (see the module doc)."""
+    found = registry_format(tenant.pk, format_code)
+    problem = parsing.sniff(content)
+    if problem is not None:
+        raise ValidationError(describe(problem), code=problem.code)
+    registry = Registry(
+        tenant=tenant,
+        format_code=found.code,
+        source=found.source,
+        file_name=posixpath.basename(file_name.replace("\\", "/"))[:255] or "registry",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        status=Registry.Status.IMPORTED,
+        imported_by=user if getattr(user, "pk", None) else None,
+    )
+    try:
+        with transaction.atomic():
+            _take_turn(tenant.pk)
+            registry.imported_at = timezone.now()
+            try:
+                with transaction.atomic():
+                    registry.save()
+            except IntegrityError:
+                earlier = Registry.objects.filter(
+                    tenant=tenant, sha256=registry.sha256, status=Registry.Status.IMPORTED
+                ).first()
+                if earlier is None:
+                    raise
+                return Imported(earlier, already_imported=True)
+            registry.file.save(_stored_name(tenant.pk), ContentFile(content), save=False)
+            Registry.objects.filter(pk=registry.pk).update(file=registry.file.name)
+            _Import(registry, found, user, progress).run(content)
+    except _Rejected as rejected:
+        problems = rejected.problems[:KEPT_PROBLEMS]
+        more = len(rejected.problems) - len(problems) + rejected.more
+        if more:
+            problems.append(parsing.Problem("more", value=str(more)))
+        registry.pk = None
+        registry.status = Registry.Status.REJECTED
+        registry.problems = [problem_data(problem) for problem in problems]
+        registry.save()
+    registry.refresh_from_db()
+    return Imported(registry)
+
+
+def _take_turn(tenant_id: int) -> None:
+    """Wait for the organisation's other registry import to finish (PostgreSQL: an advisory
+    lock held until the transaction ends; SQLite's IMMEDIATE transactions queue already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, tenant_id])
+
+
+def _stored_name(tenant_id: int) -> str:
+    """A name the server makes up: nothing of the sender's file name reaches the disk."""
+    return f"registries/{tenant_id}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.txt"
+
+
+class _Import:
+    """One registry's import, inside its transaction."""
+
+    def __init__(self, registry: Registry, found: Format, user: Any, progress: Progress | None):
+        self.registry = registry
+        self.format = found
+        self.user = user
+        self.progress = progress
+        self.totals = _Totals()
+        # The payment times in the file are the organisation's local time (a ZoneInfo:
+        # replace() gives the right offset, also in the hour a clock goes back).
+        self.zone = timezone.get_current_timezone()
+        self.document_number = str(registry.pk)
+
+    def run(self, content: bytes) -> None:
+        reader = parsing.Reader(content, self.format.layout)
+        batch: list[parsing.Record] = []
+        line_problems: list[parsing.Problem] = []  # reported with a rejection
+        more = 0
+        for record in reader:
+            if len(line_problems) < KEPT_PROBLEMS:
+                line_problems += record.problems
+            else:
+                more += len(record.problems)
+            batch.append(record)
+            if len(batch) >= BATCH:
+                self._batch(batch, reader)
+                batch = []
+        self._batch(batch, reader)
+        self._read(reader)
+        if reader.problems:
+            raise _Rejected(reader.problems + line_problems, more)
+        for name, value in self.totals.fields().items():
+            setattr(self.registry, name, value)
+        self.registry.save()
+
+    def _read(self, reader: parsing.Reader) -> None:
+        """What the file says of itself: its footer (the payment order) and its totals."""
+        footer = reader.footer
+        registry = self.registry
+        if footer is not None:
+            registry.order_number = footer.order_number[:64]
+            registry.order_date = footer.order_date
+            registry.footer_count = footer.count
+            registry.footer_amount = footer.amount
+            registry.footer_transferred = footer.transferred
+            registry.footer_fee = footer.fee
+        registry.lines = reader.totals.count
+        registry.amount = reader.totals.amount
+
+    def _batch(self, batch: list[parsing.Record], reader: parsing.Reader) -> None:
+        if self.progress and batch:
+            self.progress(batch[-1].number, reader.lines)
+        if reader.problems or not batch:
+            return  # the file is rejected: what is left is only read, for its problems
+        registry_id = self.registry.pk
+        rows: list[tuple[Any, ...]] = []
+        valid: list[tuple[parsing.Line, PaymentRecord]] = []
+        for record in batch:
+            line = record.line
+            problems = list(record.problems) if line is None else _too_long(line)
+            if problems:
+                self.totals.add(INVALID, record.amount)
+                details = _json({"problems": [problem_data(p) for p in problems]})
+                text = record.text or _text(line)
+                rows.append((registry_id, record.number, INVALID, None, details, text))
+            else:
+                assert line is not None
+                valid.append((line, self._payment(line)))
+        try:
+            outcomes = post_payments([payment for _line, payment in valid], user=self.user)
+        except ValidationError as error:
+            raise _Rejected([parsing.Problem("posting", value=" ".join(error.messages))]) from error
+        for (line, payment), outcome in zip(valid, outcomes, strict=True):
+            kind = OUTCOMES[outcome.result]
+            self.totals.add(kind, line.amount)
+            details = (
+                _json({"fields": _differences(payment, outcome)}) if outcome.differences else "{}"
+            )
+            rows.append((registry_id, line.number, kind, outcome.payment.pk, details, ""))
+        insert_rows(connection, RegistryLine._meta.db_table, LINE_COLUMNS, rows)
+        self._readings(
+            [
+                (line, outcome)
+                for (line, _), outcome in zip(valid, outcomes, strict=True)
+                if line.readings
+            ]
+        )
+
+    def _payment(self, line: parsing.Line) -> PaymentRecord:
+        return PaymentRecord(
+            tenant_id=self.registry.tenant_id,
+            source=self.format.source,
+            external_id=line.external_id,
+            paid_at=line.paid_at.replace(tzinfo=self.zone),
+            amount=line.amount,
+            fee=line.fee,
+            account_number=line.account_number,
+            payer_name=line.payer_name[: TRUNCATED["payer_name"]],
+            address=line.address[: TRUNCATED["address"]],
+            period=line.period,
+            provider_id=self.format.provider_id,
+            document_kind=Payment.DocumentKind.REGISTRY,
+            document_number=self.document_number,
+        )
+
+    # --- readings ---------------------------------------------------------------------------
+
+    def _readings(self, lines: Sequence[tuple[parsing.Line, Outcome]]) -> None:
+        """The readings of the batch's lines: recorded for the new payments on an account,
+        skipped for the others (the payment was received before, with its readings, or its
+        account is not identified)."""
+        if not lines:
+            return
+        new = [(line, o.payment) for line, o in lines if o.result is Result.POSTED]
+        meters = _meters(
+            self.registry.tenant_id,
+            {payment.account.premise_id for _line, payment in new if payment.account},
+            {pair.meter for line, _payment in new for pair in line.readings},
+        )
+        rows: list[RegistryReading] = []
+        readings: list[tuple[RegistryReading, Reading]] = []
+        for line, outcome in lines:
+            skip = ""
+            if outcome.result is Result.SUSPENSE:
+                skip = _("The account is not identified: the reading is not recorded.")
+            elif outcome.result is not Result.POSTED:
+                skip = _("The payment was received before: its readings were taken then.")
+            premise_id = outcome.payment.account.premise_id if outcome.payment.account else None
+            zones: Counter[str] = Counter()
+            for pair in line.readings:
+                row = RegistryReading(
+                    registry_id=self.registry.pk,
+                    line=line.number,
+                    meter=pair.meter[:100],
+                    value=pair.value,
+                    text=pair.text[:100],
+                    outcome=RegistryReading.Outcome.REJECTED,
+                )
+                rows.append(row)
+                if skip:
+                    row.outcome, row.reason = RegistryReading.Outcome.SKIPPED, skip
+                    continue
+                if pair.problem is not None:
+                    row.reason = describe(pair.problem)
+                    continue
+                meter = _meter_on(meters.get((premise_id, pair.meter), ()), line)
+                if meter is None:
+                    row.reason = _("Meter %(meter)s is not a meter of account %(account)s.") % {
+                        "meter": pair.meter,
+                        "account": outcome.payment.account_number,
+                    }
+                    continue
+                given = zones[pair.meter]
+                zones[pair.meter] += 1
+                if given >= len(meter.zone_codes):
+                    row.reason = _("Meter %(meter)s has %(zones)s zone(s): too many values.") % {
+                        "meter": pair.meter,
+                        "zones": len(meter.zone_codes),
+                    }
+                    continue
+                assert pair.value is not None
+                reading = Reading(
+                    meter=meter,
+                    zone=meter.zone_codes[given],
+                    taken_on=line.paid_on,
+                    value=pair.value,
+                    source=Reading.Source.BANK_REGISTRY,
+                )
+                readings.append((row, reading))
+        results = record_readings(
+            [reading for _row, reading in readings],
+            source=("registry", str(self.registry.pk)),
+            user=self.user,
+        )
+        for (row, reading), error in zip(readings, results, strict=True):
+            if error is None:
+                row.outcome, row.reading = RegistryReading.Outcome.RECORDED, reading
+            else:
+                row.reason = "; ".join(error.messages)
+        for row in rows:
+            self.totals.readings[row.outcome] += 1
+        RegistryReading.objects.bulk_create(rows, batch_size=1_000)
+
+
+def _json(details: dict[str, Any]) -> str:
+    return json.dumps(details, cls=DjangoJSONEncoder)
+
+
+def _too_long(line: parsing.Line) -> list[parsing.Problem]:
+    if len(line.external_id) <= SHORTEST_LIMIT and len(line.account_number) <= SHORTEST_LIMIT:
+        return []  # the usual line: no need to look closer
+    return [
+        parsing.Problem("too_long", line.number, name, getattr(line, name), str(limit))
+        for name, limit in LIMITS.items()
+        if limit is not None and len(getattr(line, name)) > limit
+    ]
+
+
+def _text(line: parsing.Line | None) -> str:
+    """A valid line's fields, for the record of a line refused after parsing."""
+    if line is None:
+        return ""
+    return ";".join(str(value) for value in line[1:-1])
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name == "paid_at":
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if name == "period" and isinstance(value, date):
+        return str(Period.of(value))
+    return str(value)
+
+
+def _differences(payment: PaymentRecord, outcome: Outcome) -> dict[str, list[str]]:
+    """A conflict's differing fields: [as in this registry, as recorded]."""
+    return {
+        name: [
+            _shown(name, getattr(payment, name, "")),
+            _shown(name, getattr(outcome.payment, name, "")),
+        ]
+        for name in outcome.differences
+    }
+
+
+def _meters(
+    tenant_id: int, premise_ids: set[int | None], numbers: set[str]
+) -> dict[tuple[int | None, str], list[Meter]]:
+    """The premises' meters with these numbers (one query)."""
+    found: dict[tuple[int | None, str], list[Meter]] = defaultdict(list)
+    if not premise_ids or not numbers:
+        return found
+    for meter in Meter.objects.filter(
+        tenant_id=tenant_id, premise_id__in=premise_ids, serial_number__in=numbers
+    ).order_by("installed_on", "pk"):
+        found[(meter.premise_id, meter.serial_number)].append(meter)
+    return found
+
+
+def _meter_on(meters: Sequence[Meter], line: parsing.Line) -> Meter | None:
+    """The meter in place on the payment day (the newest, when a number was reused)."""
+    day = line.paid_on
+    standing = [
+        meter
+        for meter in meters
+        if meter.installed_on <= day and (meter.removed_on is None or day <= meter.removed_on)
+    ]
+    return standing[-1] if standing else None

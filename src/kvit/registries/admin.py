@@ -1,0 +1,371 @@
+"""Registries in the back-office: the organisation's formats (edited), the registries with
+their outcomes (read-only), their lines and readings (read-only lists, filtered by registry
+and outcome), and the upload form, which calls `import_registry` and shows the result.
+
+Uploads (R25): at most `REGISTRY_UPLOAD_MAX_BYTES`; archives, documents, images and markup
+are refused with 400 before anything is read; the file is kept under a name the server makes
+up and is only ever sent back as an attachment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.widgets import (
+    UnfoldAdminFileFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldBooleanWidget,
+)
+
+from kvit.registries import parsing
+from kvit.registries.actions import COUNTED, import_registry
+from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
+from kvit.registries.problems import describe
+from kvit.registries.queries import PRESET_NAMES, formats
+from kvit.tenants.models import Tenant
+from kvit.users import roles
+from kvit.users.admin_scoping import LargeTable, ScopedAutocompleteFilter, ScopedModelAdmin
+
+UPLOAD_TEMPLATE = "admin/registries/registry/upload.html"
+
+
+@admin.register(RegistryFormat)
+class RegistryFormatAdmin(ScopedModelAdmin):
+    list_display = ("code", "name", "source", "provider", "encoding", "footer")
+    list_select_related = ("provider",)
+    fieldsets = (
+        (None, {"fields": ("tenant", "code", "name", "source", "provider")}),
+        (
+            _("Layout"),
+            {
+                "fields": (
+                    "encoding",
+                    "separator",
+                    "quoting",
+                    "decimal_mark",
+                    "date_format",
+                    "time_format",
+                    "period_format",
+                    "header_lines",
+                    "header_names",
+                    "columns",
+                    "readings_from",
+                    "footer",
+                )
+            },
+        ),
+    )
+
+
+class ReadOnly:
+    """Rows that only an import writes."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # No simple-history copies (they never change): Django's own page.
+        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
+        return response
+
+
+def _changelist(model: Any, **filters: Any) -> str:
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{url}?{urlencode(filters)}"
+
+
+@admin.register(Registry)
+class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
+    """Read-only; "add" is the upload form."""
+
+    list_display = (
+        "imported_at",
+        "file_name",
+        "format_code",
+        "status",
+        "lines",
+        "amount",
+        "posted",
+        "suspense",
+        "duplicates",
+        "conflicts",
+        "invalid",
+        "imported_by",
+    )
+    list_display_links = ("imported_at", "file_name")
+    list_select_related = ("imported_by",)
+    list_filter = ("status", "format_code", "imported_at")
+    search_fields = ("file_name", "order_number")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "tenant",
+                    "file_name",
+                    "download",
+                    "format_code",
+                    "source",
+                    "size",
+                    "sha256",
+                    "status",
+                    "imported_at",
+                    "imported_by",
+                    "rejection",
+                )
+            },
+        ),
+        (
+            _("Payment order (footer)"),
+            {
+                "fields": (
+                    "order_number",
+                    "order_date",
+                    "footer_count",
+                    "footer_amount",
+                    "footer_transferred",
+                    "footer_fee",
+                )
+            },
+        ),
+        (_("Outcomes"), {"fields": ("lines", "amount", "outcomes", "readings")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.may_change(request.user, Registry)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+
+    @admin.display(description=_("stored file"))
+    def download(self, obj: Registry) -> str:
+        if not obj.file:
+            return "—"
+        url = reverse("admin:registries_registry_file", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Download the file as received"))
+
+    @admin.display(description=_("why it was rejected"))
+    def rejection(self, obj: Registry) -> str:
+        texts = obj.problem_texts()
+        if not texts:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts))
+        )
+
+    @admin.display(description=_("lines by outcome"))
+    def outcomes(self, obj: Registry) -> str:
+        rows = [
+            (
+                _changelist(RegistryLine, registry__id__exact=obj.pk, outcome__exact=outcome),
+                RegistryLine.Outcome(outcome).label,
+                getattr(obj, count),
+                getattr(obj, amount),
+            )
+            for outcome, (count, amount) in COUNTED.items()
+        ]
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td class="text-right px-4">{}</td>'
+                '<td class="text-right">{}</td></tr>',
+                rows,
+            ),
+        )
+
+    @admin.display(description=_("readings"))
+    def readings(self, obj: Registry) -> str:
+        url = _changelist(RegistryReading, registry__id__exact=obj.pk)
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            gettext("%(recorded)s recorded, %(rejected)s not recorded")
+            % {"recorded": obj.readings_recorded, "rejected": obj.readings_rejected},
+        )
+
+    # --- the upload form and the stored file ------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(self.file_view)
+        return [
+            path("<int:object_id>/file/", view, name="registries_registry_file"),
+            *super().get_urls(),
+        ]
+
+    def file_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+        registry = self.get_object(request, str(object_id))
+        if registry is None or not registry.file:
+            raise Http404
+        if not self.has_view_permission(request, registry):
+            raise PermissionDenied
+        # An attachment, never shown inline; Django quotes and encodes the name.
+        return FileResponse(
+            registry.file.open("rb"),
+            as_attachment=True,
+            filename=registry.file_name,
+            content_type="application/octet-stream",
+        )
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        user: Any = request.user
+        form = UploadForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+            user=user,
+        )
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                imported = import_registry(
+                    form.cleaned_data["tenant"],
+                    form.content,
+                    upload.name or "",
+                    form.cleaned_data["format"],
+                    user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return self._imported(request, imported.registry, imported.already_imported)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import a payment registry"),
+            "opts": self.model._meta,
+            "form": form,
+            "max_megabytes": settings.REGISTRY_UPLOAD_MAX_BYTES // 1024**2,
+            "media": self.media + form.media,
+        }
+        status = 400 if request.method == "POST" else 200
+        return TemplateResponse(request, UPLOAD_TEMPLATE, context, status=status)
+
+    def _imported(self, request: HttpRequest, registry: Registry, again: bool) -> HttpResponse:
+        values = {"name": registry.file_name, "posted": registry.posted, "lines": registry.lines}
+        if again:
+            self.message_user(
+                request,
+                gettext("%(name)s was imported before: nothing was posted again.") % values,
+                messages.WARNING,
+            )
+        elif registry.status == Registry.Status.REJECTED:
+            self.message_user(
+                request,
+                gettext("%(name)s is rejected: nothing of it is posted. See why below.") % values,
+                messages.ERROR,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("%(name)s is imported: %(posted)s of %(lines)s lines posted.") % values,
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:registries_registry_change", args=[registry.pk]))
+
+
+class UploadForm(forms.Form):
+    tenant = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Tenant.objects.none(),
+        widget=UnfoldAdminSelectWidget,
+    )
+    format = forms.ChoiceField(label=_("Format"), widget=UnfoldAdminSelectWidget)
+    file = forms.FileField(label=_("Registry file"), widget=UnfoldAdminFileFieldWidget)
+    confirm = forms.BooleanField(
+        label=_("Post the payments of this file"),
+        help_text=_(
+            "Each new payment is credited to its account at once; unknown and closed accounts "
+            "go to suspense; payments already received are reported and not posted again. "
+            "If the file fails its footer check, nothing of it is posted. A posted payment is "
+            "corrected only by a reversal."
+        ),
+        widget=UnfoldBooleanWidget,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.content = b""
+        tenant_field = self.fields["tenant"]
+        if user.is_superuser:
+            tenant_field.queryset = Tenant.objects.order_by("code")  # type: ignore[attr-defined]
+            choices = [(code, f"{code} — {name}") for code, name in _preset_and_all_formats()]
+        else:
+            tenant_field.queryset = Tenant.objects.filter(pk=user.tenant_id)  # type: ignore[attr-defined]
+            tenant_field.initial = user.tenant_id
+            tenant_field.widget = forms.HiddenInput()
+            tenant_field.disabled = True
+            choices = [(code, f"{code} — {name}") for code, name in formats(user.tenant_id)]
+        self.fields["format"].choices = choices  # type: ignore[attr-defined]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.REGISTRY_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                _("The file is %(size)s MB; a registry may be at most %(limit)s MB."),
+                code="too_large",
+                params={"size": upload.size // 1024**2, "limit": limit // 1024**2},
+            )
+        head = upload.read(parsing.SNIFFED)
+        problem = parsing.sniff(head)
+        if problem is not None:
+            raise ValidationError(describe(problem), code=problem.code)
+        self.content = head + upload.read()
+        return upload
+
+
+def _preset_and_all_formats() -> list[tuple[str, str]]:
+    """For a superuser, who imports for any organisation: the presets and every format code
+    (the import checks that the organisation has it)."""
+    presets = [(code, str(name)) for code, name in PRESET_NAMES.items()]
+    codes = RegistryFormat.objects.order_by("code").values_list("code", "name").distinct()
+    return presets + list(codes)
+
+
+@admin.register(RegistryLine)
+class RegistryLineAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
+    list_display = ("registry", "number", "outcome", "payment", "why")
+    list_display_links = ("number",)
+    list_select_related = ("registry", "payment")
+    list_filter = ("outcome", ("registry", ScopedAutocompleteFilter))
+    search_fields = ("payment__external_id", "payment__account_number")
+    fields = ("registry", "number", "outcome", "payment", "why", "text")
+    readonly_fields = fields
+
+    @admin.display(description=pgettext_lazy("registry line", "reason"))
+    def why(self, obj: RegistryLine) -> str:
+        return "; ".join(obj.reasons())
+
+
+@admin.register(RegistryReading)
+class RegistryReadingAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
+    list_display = ("registry", "line", "meter", "text", "outcome", "reason", "reading")
+    list_display_links = ("line",)
+    list_select_related = ("registry", "reading")
+    list_filter = ("outcome", ("registry", ScopedAutocompleteFilter))
+    fields = ("registry", "line", "meter", "value", "text", "outcome", "reason", "reading")
+    readonly_fields = fields
