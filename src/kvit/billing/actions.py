@@ -15,7 +15,7 @@ organisation that is still alive (its last sign of life is younger than `STALE_A
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -256,6 +256,8 @@ def bill_chunk(chunk_id: int) -> Outcome | None:
             return None
         run = chunk.run
         catalogue = _catalogue(run)
+        # A real-time change of one of these accounts diffs after this chunk, not beside it.
+        lock_accounts(run.tenant_id, chunk.account_ids)
         outcome = recompute(
             catalogue,
             chunk.account_ids,
@@ -425,7 +427,7 @@ def recalculate_accounts(
     """
     outcomes: dict[Period, Outcome] = {}
     with transaction.atomic():
-        targets = _locked(tenant_id, set(account_ids))
+        targets = lock_accounts(tenant_id, set(account_ids))
         if not targets:
             return outcomes
         accounts = sorted(targets)
@@ -454,10 +456,12 @@ def recalculate_accounts(
     return outcomes
 
 
-def _locked(tenant_id: int, account_ids: set[int]) -> set[int]:
-    """The tenant's accounts among `account_ids`, locked in id order."""
+def lock_accounts(tenant_id: int, account_ids: Collection[int]) -> set[int]:
+    """The tenant's accounts among `account_ids`, locked until the transaction ends (FOR
+    NO KEY UPDATE, in id order, as payments lock them): whatever rates and posts for an
+    account — a bill-run chunk, a real-time change, a payment — diffs after the others."""
     return set(
-        Account.objects.filter(tenant_id=tenant_id, pk__in=account_ids)
+        Account.objects.filter(tenant_id=tenant_id, pk__any_of=list(account_ids))
         .order_by("pk")
         .select_for_update(no_key=True)
         .values_list("pk", flat=True)
