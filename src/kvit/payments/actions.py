@@ -28,8 +28,7 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    accrues a penalty by then, all of them at once (`_recalculate`). A payment changes no
    charge, so nothing else is rated again.
 
-Queries per batch do not grow with its size, except the rare fallback for an advance of an
-account that owes nothing at all.
+Queries per batch do not grow with its size.
 
 Lock order (CONTRIBUTING, extended): the payment row (new: its key in the unique index;
 existing: FOR UPDATE) → the account rows → billing periods → account balances.
@@ -47,7 +46,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -508,6 +506,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
     account_ids = sorted({item.payment.account_id for item in items if item.payment.account_id})
     due_days = _lock_accounts(account_ids)
     debts = open_debts(account_ids)
+    fallbacks = _Fallbacks(account_ids)
     batch: list[LedgerEntry] = []
     for item in items:
         payment = item.payment
@@ -537,7 +536,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
             books.allocation_config(paid_on),
         )
         if any(advance.provider == "" for advance in allocation.advances):
-            provider = _fallback_provider(payment.account_id, paid_on)
+            provider = fallbacks.provider(payment.account_id, paid_on)
             if provider is None:
                 _to_suspense(payment, Payment.SuspenseReason.NO_PROVIDER)
                 continue
@@ -569,16 +568,32 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
     return dict(rows)
 
 
-def _fallback_provider(account_id: int, day: date) -> int | None:
-    """Who gets an advance of an account that owes nothing at all: the provider of its first
-    connected service (in the service order) on the payment date."""
-    return (
-        AccountService.objects.filter(account_id=account_id, effective_from__lte=day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
-        .order_by("service__sort_order", "service__code")
-        .values_list("provider_id", flat=True)
-        .first()
-    )
+class _Fallbacks:
+    """Who gets an advance of an account that owes nothing at all: the provider of its
+    first connected service (in the service order) on the payment date. The connections of
+    every account of the batch are read at the first need, in one query."""
+
+    def __init__(self, account_ids: list[int]) -> None:
+        self.account_ids = account_ids
+        self.connected: dict[int, list[tuple[date, date | None, int]]] | None = None
+
+    def provider(self, account_id: int, day: date) -> int | None:
+        if self.connected is None:
+            self.connected = defaultdict(list)
+            for account, start, stop, provider in (
+                AccountService.objects.filter(account_id__any_of=self.account_ids)
+                .order_by("account_id", "service__sort_order", "service__code")
+                .values_list("account_id", "effective_from", "effective_to", "provider_id")
+            ):
+                self.connected[account].append((start, stop, provider))
+        return next(
+            (
+                provider
+                for start, stop, provider in self.connected.get(account_id, ())
+                if start <= day and (stop is None or day < stop)
+            ),
+            None,
+        )
 
 
 def _to_suspense(payment: Payment, reason: str) -> None:
