@@ -58,6 +58,7 @@ from kvit.core.money import to_decimal
 from kvit.core.penalties import scheme
 from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
+from kvit.db.bulk import insert_rows
 from kvit.db.effective import concrete_field
 from kvit.ledger.actions import post_entries
 from kvit.ledger.models import CENT, LedgerEntry
@@ -77,6 +78,7 @@ from kvit.providers.models import Provider
 CASH = "cash"
 """The cash desk's source: its external ids are receipt numbers, unique per organisation."""
 INSERT_CHUNK = 500
+INCOMING = "payments_incoming"  # the temporary table new payments are copied into (PostgreSQL)
 COMPARED = (
     "account_number",
     "amount",
@@ -421,8 +423,10 @@ def _identify(rows: list[Payment], tenant_id: int) -> None:
 
 def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
     """INSERT … ON CONFLICT (tenant, source, external id) DO NOTHING RETURNING: the ids of
-    the rows that were new, by key. A key another transaction is inserting at this moment
-    waits for it: it is then new (the other rolled back) or not (the other committed)."""
+    the rows that were new, by key, inserted in the order given (key order). A key another
+    transaction is inserting at this moment waits for it: it is then new (the other rolled
+    back) or not (the other committed). On PostgreSQL the rows go through a temporary table
+    by COPY (a registry of a million lines), elsewhere as VALUES lists."""
     opts = Payment._meta
     quote = connection.ops.quote_name
     fields = [f for f in opts.concrete_fields if not f.primary_key]
@@ -430,9 +434,36 @@ def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
     key = ", ".join(
         quote(concrete_field(Payment, name).column) for name in ("tenant", "source", "external_id")
     )
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = quote(opts.db_table)
+    conflict = (
+        f"ON CONFLICT ({key}) DO NOTHING "
+        f"RETURNING {quote('id')}, {quote('source')}, {quote('external_id')}"
+    )
     found: dict[tuple[str, str], int] = {}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            now = timezone.now()
+            for row in rows:
+                row.created_at = now  # what `auto_now_add` gives a saved row
+            # Column types only (no keys, no defaults): dropped with the transaction.
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {INCOMING}")
+            insert_rows(
+                connection,
+                INCOMING,
+                [f.column for f in fields],
+                ([getattr(row, f.attname) for f in fields] for row in rows),
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {INCOMING} "  # noqa: S608
+                f"ORDER BY {key} {conflict}"
+            )
+            found.update(((s, e), pk) for pk, s, e in cursor.fetchall())
+            return found
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
             values = [
@@ -441,13 +472,11 @@ def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
                 for f in fields
             ]
             cursor.execute(
-                f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 -- model metadata
-                f"VALUES {', '.join([one] * len(chunk))} ON CONFLICT ({key}) DO NOTHING "
-                f"RETURNING {quote('id')}, {quote('source')}, {quote('external_id')}",
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608 -- model metadata
+                f"VALUES {', '.join([one] * len(chunk))} {conflict}",
                 values,
             )
-            for pk, source, external_id in cursor.fetchall():
-                found[(source, external_id)] = pk
+            found.update(((s, e), pk) for pk, s, e in cursor.fetchall())
     return found
 
 
