@@ -22,7 +22,7 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    for a closed period goes into the first open period after it and names the settled
    period in `corrects_period`. `posted_on` is the payment date: penalties go by it
    (spec 3.2), also when a payment is transferred from suspense later. All entries of the
-   batch are posted at once (`kvit.ledger.actions.post_entries`).
+   batch are posted at once (`kvit.ledger.actions.post_built`: COPY, the database checks).
 6. Penalties follow the payments in real time: the open periods from the payment's on are
    recomputed for the penalties of the accounts whose payment settled an obligation that
    accrues a penalty by then, all of them at once (`_recalculate`). A payment changes no
@@ -60,7 +60,7 @@ from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
 from kvit.db.bulk import insert_rows
 from kvit.db.effective import concrete_field
-from kvit.ledger.actions import post_entries
+from kvit.ledger.actions import post_built, post_entries
 from kvit.ledger.models import CENT, LedgerEntry
 from kvit.ledger.queries import balance
 from kvit.payments.mapping import (
@@ -582,7 +582,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
             kind = engine.Kind.PENALTY if entry.rule == SETTLED_PENALTY else engine.Kind.PRINCIPAL
             account_debts.add((entry.provider_id, entry.service_id, origin, kind), entry.amount)
         batch.extend(item.entries)
-    post_entries(batch)
+    post_built(books.tenant_id, batch)
 
 
 def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
