@@ -45,6 +45,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,6 +79,7 @@ from kvit.providers.models import Provider
 CASH = "cash"
 """The cash desk's source: its external ids are receipt numbers, unique per organisation."""
 INSERT_CHUNK = 500
+_JSON = DjangoJSONEncoder(ensure_ascii=False)
 INCOMING = "payments_incoming"  # the temporary table new payments are copied into (PostgreSQL)
 COMPARED = (
     "account_number",
@@ -241,20 +243,25 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
             if rows[index].status == Payment.Status.POSTED
         }
         _allocate_and_post(list(items.values()), books, user)
-        now = timezone.now()
-        PaymentEvent.objects.bulk_create(
-            PaymentEvent(
-                payment_id=rows[index].pk,
-                kind=(
-                    PaymentEvent.Kind.POSTED
+        at = connection.ops.adapt_datetimefield_value(timezone.now())
+        by = _user(user)
+        insert_rows(
+            connection,
+            PaymentEvent._meta.db_table,
+            ("payment_id", "kind", "at", "by_id", "reason", "details"),
+            (
+                (
+                    rows[index].pk,
+                    PaymentEvent.Kind.POSTED.value
                     if rows[index].status == Payment.Status.POSTED
-                    else PaymentEvent.Kind.SUSPENSE
-                ),
-                at=now,
-                by=_user(user),
-                details=_event_details(rows[index]),
-            )
-            for index in new
+                    else PaymentEvent.Kind.SUSPENSE.value,
+                    at,
+                    by.pk if by else None,
+                    "",
+                    _JSON.encode(_event_details(rows[index])),
+                )
+                for index in new
+            ),
         )
         for index in new:
             row, item = rows[index], items.get(index)
