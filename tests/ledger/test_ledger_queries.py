@@ -239,18 +239,17 @@ def test_a_posted_line_pairs_with_the_engines_line_by_key(history: Books) -> Non
 
 
 def test_posted_volumes_count_a_premise_s_own_volume_as_posted(history: Books, make: Any) -> None:
-    """Per building, premise kind and service: charges and recalculations of the period's
-    days, a correction of the closed period for it and a reversal as what it reverses; not
-    the rules left out, not a true-up of earlier days, not the accounts rated anyway."""
+    """Per account and service: charges and recalculations of the period's days, a
+    correction of the closed period for it and a reversal as what it reverses; not the
+    rules left out, not a true-up of earlier days, not another account's."""
     books = history
-    building = books.account.premise.building_id
     charge = books.post(**metered(books, amount=D("60.00"), quantity=D("5")))
     books.post(**metered(books, amount=D("9.00"), quantity=D("1.5"), rule="norm_coefficient"))
     december = {"span_from": date(2023, 12, 1), "span_to": JAN}
     books.post(  # a true-up of December, posted in January: not January's volume
         **metered(books, amount=D("4.00"), quantity=D("0.5"), kind="recalculation", **december)
     )
-    neighbour = make.account(make.premise(books.account.premise.building, kind="non_residential"))
+    neighbour = make.account(make.premise(books.account.premise.building))
     books.post(**metered(books, amount=D("20.00"), quantity=D("1")), account=neighbour)
     close_period(books.tenant, JAN, books.user)
     reverse_entry(charge, books.user, "wrong meter")  # into February, for January
@@ -261,11 +260,10 @@ def test_posted_volumes_count_a_premise_s_own_volume_as_posted(history: Books, m
         corrects=charge,
     )
     water = books.water_service.pk
-    found = posted_volumes(Period(2024, 1), [building], [], ["norm_coefficient"])
-    assert sorted(found) == [
-        (building, "non_residential", water, D("1.000000")),
-        (building, "residential", water, D("2.250000")),
+    rules = ["norm_coefficient"]
+    assert posted_volumes(Period(2024, 1), [books.account.pk], rules) == [
+        (books.account.pk, water, D("2.250000"))
     ]
-    assert posted_volumes(Period(2024, 1), [building], [neighbour.pk], ["norm_coefficient"]) == [
-        (building, "residential", water, D("2.250000"))
+    assert posted_volumes(Period(2024, 1), [neighbour.pk], rules) == [
+        (neighbour.pk, water, D("1.000000"))
     ]

@@ -34,6 +34,7 @@ from kvit.billing.recompute import Outcome, recompute
 from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
 from kvit.core.tariffs import TariffBook
+from kvit.db.bulk import plan_for_few_rows
 from kvit.ledger.models import BillingPeriod
 from kvit.tenants.models import HierarchyNode, Tenant
 
@@ -256,6 +257,7 @@ def bill_chunk(chunk_id: int) -> Outcome | None:
             return None
         run = chunk.run
         catalogue = _catalogue(run)
+        plan_for_few_rows(connection)
         # A real-time change of one of these accounts diffs after this chunk, not beside it.
         lock_accounts(run.tenant_id, chunk.account_ids)
         outcome = recompute(
@@ -427,6 +429,7 @@ def recalculate_accounts(
     """
     outcomes: dict[Period, Outcome] = {}
     with transaction.atomic():
+        plan_for_few_rows(connection)
         targets = lock_accounts(tenant_id, set(account_ids))
         if not targets:
             return outcomes

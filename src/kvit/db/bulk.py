@@ -1,4 +1,4 @@
-"""Writing many rows at once: COPY on PostgreSQL, executemany on SQLite.
+"""Writing many rows at once: COPY on PostgreSQL, executemany on SQLite; planning for them.
 
 Mass work (the demo seed, bill runs, registry imports) writes through `insert_rows`, never
 a query per row. The caller opens the transaction and passes rows as tuples in the order of
@@ -49,3 +49,13 @@ def _insert(
         return
     marks = ", ".join("?" * len(columns))
     raw.executemany(f"INSERT INTO {quoted(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def plan_for_few_rows(connection: BaseDatabaseWrapper) -> None:
+    """For the rest of the transaction, plan queries as the many small ones they are (a
+    chunk's or one account's): on PostgreSQL no JIT compilation and no parallel workers,
+    whose start-up (10–300 ms) costs more than such a query. Reports keep both."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")

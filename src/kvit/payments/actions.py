@@ -59,7 +59,7 @@ from kvit.core.money import to_decimal
 from kvit.core.penalties import scheme
 from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
-from kvit.db.bulk import insert_rows
+from kvit.db.bulk import insert_rows, plan_for_few_rows
 from kvit.db.effective import concrete_field
 from kvit.ledger.actions import post_built, post_entries
 from kvit.ledger.models import CENT, LedgerEntry
@@ -209,6 +209,7 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
     rows = _rows(batch, user)
     outcomes: list[Outcome | None] = [None] * len(batch)
     with transaction.atomic():
+        plan_for_few_rows(connection)
         books = Books.load(tenant_id)
         splits = _splits(batch, books)
         _identify(rows, tenant_id)
