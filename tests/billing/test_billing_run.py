@@ -144,6 +144,17 @@ class TestRefused:
             bill(tenant, JULY, today=TODAY)
         assert not BillRun.objects.exists()
 
+    def test_the_tariff_check_reads_each_service_and_group_once(
+        self, make: Any, django_assert_num_queries: Any
+    ) -> None:
+        tenant = housing(make, accounts=3)
+        services = dict(tenant.service_set.values_list("code", "pk"))
+        with django_assert_num_queries(1) as captured:
+            used = actions.used_tariffs(actions._scope(tenant, None), JULY)
+        assert used == {(services["maintenance"], ""), (services["cold_water"], "")}
+        # one row per pair from the database too, not one per connection (6 here)
+        assert "ORDER BY" not in captured.captured_queries[0]["sql"]
+
     def test_while_another_run_is_alive(self, make: Any) -> None:
         tenant = housing(make)
         start_run(tenant, JULY, today=TODAY)

@@ -204,22 +204,30 @@ def chunked(accounts: Iterable[tuple[int, int | None]], size: int) -> Iterator[l
         yield current
 
 
-def _check_tariffs(catalogue: Catalogue, scope: QuerySet[Account]) -> None:
-    """Refuse when a service connected in the scope has a day of the period without a
-    tariff: every account using it would be skipped."""
+def used_tariffs(scope: QuerySet[Account], period: Period) -> set[tuple[int, str]]:
+    """The (service, tariff group) pairs connected to the scope's accounts during `period`,
+    each once, in one query (the scope as a subquery: a million ids stay out)."""
     from kvit.accounts.models import AccountService
 
-    period = catalogue.period
-    used = (
-        AccountService.objects.filter(account__in=scope)  # a subquery: a million ids stay out
+    return set(
+        AccountService.objects.filter(account__in=scope)
         .filter(effective_from__lt=period.end)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=period.first_day))
         .values_list("service_id", "tariff_group")
+        # The model's ordering would join the DISTINCT: a row per connection, 1.4 GB for
+        # the demo's 600,000 accounts.
+        .order_by()
         .distinct()
     )
+
+
+def _check_tariffs(catalogue: Catalogue, scope: QuerySet[Account]) -> None:
+    """Refuse when a service connected in the scope has a day of the period without a
+    tariff: every account using it would be skipped."""
+    period = catalogue.period
     book = TariffBook()
     gaps = []
-    for service_id, group in used:
+    for service_id, group in used_tariffs(scope, period):
         code = catalogue.service_codes.get(service_id)
         if code is None:
             continue
