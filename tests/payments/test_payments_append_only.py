@@ -4,14 +4,13 @@ new event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from payment_desk import JAN, Desk
 
-from kvit.db.append_only import refusal
+from append_only_checks import raw, refused
 from kvit.payments.actions import SplitPart, post_payment
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit
 
@@ -21,19 +20,6 @@ MODELS = {
     PaymentSplit: "payments_split_append_only",
     PaymentEvent: "payments_event_append_only",
 }
-
-
-def refused(model: type[models.Model], attempt: Callable[[], Any]) -> None:
-    with pytest.raises(IntegrityError, match=refusal(MODELS[model])), transaction.atomic():
-        attempt()
-
-
-def raw(sql: str, *params: Any) -> Callable[[], None]:
-    def run() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-
-    return run
 
 
 def paid(desk: Desk) -> Payment:
@@ -48,11 +34,11 @@ def test_changing_or_deleting_a_row_is_refused(desk: Desk, model: type[models.Mo
     rows: Any = model._default_manager.filter(payment=payment)
     row = rows.get()
     table = model._meta.db_table
-    refused(model, lambda: rows.update(payment=payment))
-    refused(model, rows.delete)
-    refused(model, row.save)
-    refused(model, raw(f'UPDATE "{table}" SET payment_id = payment_id'))  # noqa: S608
-    refused(model, raw(f'DELETE FROM "{table}" WHERE id = %s', row.pk))  # noqa: S608
+    refused(MODELS[model], lambda: rows.update(payment=payment))
+    refused(MODELS[model], rows.delete)
+    refused(MODELS[model], row.save)
+    refused(MODELS[model], raw(f'UPDATE "{table}" SET payment_id = payment_id'))  # noqa: S608
+    refused(MODELS[model], raw(f'DELETE FROM "{table}" WHERE id = %s', row.pk))  # noqa: S608
     assert rows.count() == 1
 
 
@@ -61,28 +47,3 @@ def test_a_payment_with_split_and_events_cannot_be_deleted(desk: Desk) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         payment.delete()
     assert Payment.objects.filter(pk=payment.pk).exists()
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("model", list(MODELS), ids=lambda m: m.__name__)
-def test_postgres_has_the_row_and_truncate_triggers(model: type[models.Model]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
-            [model._meta.db_table],
-        )
-        names = {name for (name,) in cursor.fetchall()}
-    assert names == {f"{MODELS[model]}_row", f"{MODELS[model]}_truncate"}
-
-
-@pytest.mark.parametrize("model", list(MODELS), ids=lambda m: m.__name__)
-def test_sqlite_has_the_update_and_delete_triggers(model: type[models.Model]) -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite triggers")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-            [model._meta.db_table],
-        )
-        names = {name for (name,) in cursor.fetchall()}
-    assert names == {f"{MODELS[model]}_update", f"{MODELS[model]}_delete"}

@@ -24,13 +24,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kvit.db.triggers import TriggerConstraint
+
 
 def refusal(name: str) -> str:
     """The text both databases raise; tests look for it."""
     return f"{name}: the table is append-only"
 
 
-class AppendOnly(models.BaseConstraint):
+class AppendOnly(TriggerConstraint):
     """Saved rows of the model are never changed or deleted."""
 
     def __init__(self, *, name: str, **kwargs: Any) -> None:
@@ -72,13 +74,6 @@ class AppendOnly(models.BaseConstraint):
             f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
         )
 
-    def constraint_sql(self, model: Any, schema_editor: Any) -> str:
-        # Called inside CREATE TABLE, where a trigger cannot go: create it after the table.
-        sql = self.create_sql(model, schema_editor)
-        if sql:
-            schema_editor.deferred_sql.append(sql)
-        return ""
-
     def remove_sql(self, model: Any, schema_editor: Any) -> str:
         if schema_editor.connection.vendor != "postgresql":
             return ""
@@ -113,4 +108,4 @@ class AppendOnly(models.BaseConstraint):
             return self.name == other.name
         return super().__eq__(other)
 
-    __hash__ = models.BaseConstraint.__hash__
+    __hash__ = TriggerConstraint.__hash__

@@ -30,6 +30,8 @@ from typing import Any
 
 from django.db import models
 
+from kvit.db.triggers import TriggerConstraint
+
 
 def dangling(name: str, column: str) -> str:
     """The text both databases raise for a reference to a missing row; tests look for it."""
@@ -41,7 +43,7 @@ def referenced(name: str, table: str) -> str:
     return f"{name}: a row of {table} is still referred to"
 
 
-class References(models.BaseConstraint):
+class References(TriggerConstraint):
     """The foreign keys `fields` of the model, checked per statement (module text)."""
 
     def __init__(
@@ -63,7 +65,7 @@ class References(models.BaseConstraint):
             return (self.name, self.fields, self.tenant) == (other.name, other.fields, other.tenant)
         return super().__eq__(other)
 
-    __hash__ = models.BaseConstraint.__hash__
+    __hash__ = TriggerConstraint.__hash__
 
     # --- what is referred to -------------------------------------------------------------
 
@@ -169,13 +171,6 @@ class References(models.BaseConstraint):
             remote = field.related_model._meta.db_table  # type: ignore[union-attr]
             found.append((remote, field.column, field.target_field.column))
         return found
-
-    def constraint_sql(self, model: Any, schema_editor: Any) -> str:
-        # Called inside CREATE TABLE, where a trigger cannot go: create it after the table.
-        sql = self.create_sql(model, schema_editor)
-        if sql:
-            schema_editor.deferred_sql.append(sql)
-        return ""
 
     def remove_sql(self, model: Any, schema_editor: Any) -> str:
         if schema_editor.connection.vendor != "postgresql":

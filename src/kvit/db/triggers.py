@@ -17,6 +17,19 @@ from django.db import connections, models
 from kvit.db.effective import NoOverlap, concrete_field
 
 
+class TriggerConstraint(models.BaseConstraint):
+    """A rule the database keeps with triggers, listed in `Meta.constraints`: on PostgreSQL
+    `create_sql` makes them with the table (or by `AddConstraint`) and `remove_sql` drops
+    them; SQLite's come from `sqlite_triggers(model)`, installed after every `migrate`."""
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> str:
+        # Called inside CREATE TABLE, where a trigger cannot go: create it after the table.
+        sql = self.create_sql(model, schema_editor)
+        if sql:
+            schema_editor.deferred_sql.append(sql)
+        return ""
+
+
 def no_overlap_triggers(table: str, columns: list[str], name: str) -> list[str]:
     same_key = " AND ".join(f'"{c}" IS NEW."{c}"' for c in columns)
     # Names come from model metadata, never from input.
