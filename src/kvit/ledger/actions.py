@@ -361,22 +361,19 @@ def post_rows(tenant_id: int, rows: list[tuple[Any, ...]]) -> None:
 
 
 _JSON = DjangoJSONEncoder(ensure_ascii=False)
-_ATTNAMES = tuple(
-    {f.column: f.attname for f in LedgerEntry._meta.concrete_fields}[c] for c in ENTRY_COLUMNS
-)
+_FIELDS = {f.column: f for f in LedgerEntry._meta.concrete_fields}
+_DEFAULTS = {c: None if _FIELDS[c].null else _FIELDS[c].get_default() for c in ENTRY_COLUMNS}
 
 
-def post_built(tenant_id: int, entries: list[LedgerEntry]) -> None:
-    """`post_rows` for entries that code built from what it read of `tenant_id` (a batch of
-    payments' allocations): no validation one by one, the database checks what it enforces."""
-    rows = [
-        tuple(
-            _JSON.encode(value) if attname == "explanation" else value
-            for attname, value in ((a, getattr(entry, a)) for a in _ATTNAMES)
-        )
-        for entry in entries
-    ]
-    post_rows(tenant_id, rows)
+def entry_row(**values: Any) -> tuple[Any, ...]:
+    """A row for `post_rows` from column values (`explanation` as data, JSON-encoded here);
+    the columns not given take their default, NULL where they may."""
+    unknown = values.keys() - _DEFAULTS.keys()
+    if unknown:
+        raise TypeError(f"not entry columns: {', '.join(sorted(unknown))}")
+    values["explanation"] = _JSON.encode(values.get("explanation", {}))
+    merged = _DEFAULTS | values
+    return tuple(merged[column] for column in ENTRY_COLUMNS)
 
 
 # --- corrections ------------------------------------------------------------------------------

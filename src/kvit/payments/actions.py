@@ -22,7 +22,8 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    for a closed period goes into the first open period after it and names the settled
    period in `corrects_period`. `posted_on` is the payment date: penalties go by it
    (spec 3.2), also when a payment is transferred from suspense later. All entries of the
-   batch are posted at once (`kvit.ledger.actions.post_built`: COPY, the database checks).
+   batch are posted at once as rows (`kvit.ledger.actions.post_rows`: COPY, the database
+   checks).
 6. Penalties follow the payments in real time: the open periods from the payment's on are
    recomputed for the penalties of the accounts whose payment settled an obligation that
    accrues a penalty by then, all of them at once (`_recalculate`). A payment changes no
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -61,7 +62,8 @@ from kvit.core.periods import Period
 from kvit.core.rebilling import RECALCULATED
 from kvit.db.bulk import insert_rows, plan_for_few_rows
 from kvit.db.effective import concrete_field
-from kvit.ledger.actions import post_built, post_entries
+from kvit.db.validation import clean_fields
+from kvit.ledger.actions import entry_row, post_entries, post_rows
 from kvit.ledger.models import CENT, LedgerEntry
 from kvit.ledger.queries import balance
 from kvit.payments.mapping import (
@@ -71,6 +73,7 @@ from kvit.payments.mapping import (
     SETTLED_PENALTY,
     SETTLED_PRINCIPAL,
     Books,
+    DebtKey,
     open_debts,
 )
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit
@@ -145,7 +148,7 @@ class Outcome:
     result: Result
     payment: Payment  # the new payment, or the one already recorded under the key
     differences: tuple[str, ...] = ()  # a conflict: the fields that differ
-    entries: tuple[LedgerEntry, ...] = ()  # what was posted
+    entries: int = 0  # how many ledger entries were posted
     allocation: engine.Allocation | None = None
 
     @property
@@ -181,7 +184,19 @@ class _Item:
     split: tuple[engine.SplitLine, ...] = ()
     allocation: engine.Allocation | None = None
     due_dates: Callable[[Period], date] | None = None
-    entries: list[LedgerEntry] = field(default_factory=list)
+    entries: list[_Entry] = field(default_factory=list)
+    paid_on: date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paid_on = self.payment.paid_on  # a time zone conversion: once
+
+
+class _Entry(NamedTuple):
+    """An entry row of a payment and the debt it settles (or the advance it leaves)."""
+
+    debt: DebtKey
+    amount: Decimal  # the entry's amount: negative
+    row: tuple[Any, ...]  # for `post_rows`
 
 
 # --- posting ------------------------------------------------------------------------------
@@ -270,7 +285,7 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
             outcomes[index] = Outcome(
                 Result.POSTED if posted else Result.SUSPENSE,
                 row,
-                entries=tuple(item.entries) if posted and item else (),
+                entries=len(item.entries) if posted and item else 0,
                 allocation=item.allocation if posted and item else None,
             )
         _recalculate([item for item in items.values() if item.entries], books, user)
@@ -285,7 +300,7 @@ def _user(user: Any) -> Any:
 def _event_details(payment: Payment) -> dict[str, Any]:
     if payment.status == Payment.Status.SUSPENSE:
         return {"reason": payment.suspense_reason, "account_number": payment.account_number}
-    return {"account": payment.account.number if payment.account else ""}
+    return {"account": payment.account_number}
 
 
 def _rows(batch: list[PaymentRecord], user: Any) -> list[Payment]:
@@ -336,7 +351,7 @@ def _row(record: PaymentRecord, user: Any) -> Payment:
     )
     problems: dict[str, Any] = {}
     try:
-        payment.clean_fields(exclude=["tenant", "account", "provider", "created_by"])
+        clean_fields(payment, exclude=["tenant", "account", "provider", "created_by"])
     except ValidationError as error:
         problems = error.error_dict
     problems = {**payment.row_errors(), **problems}
@@ -414,17 +429,19 @@ def _identify(rows: list[Payment], tenant_id: int) -> None:
     """Find each payment's account by number (one query); unknown or closed → suspense."""
     numbers = {row.account_number for row in rows if row.account_number}
     accounts = {
-        account.number: account
-        for account in Account.objects.filter(tenant_id=tenant_id, number__any_of=numbers)
+        number: (pk, closed_on)
+        for number, pk, closed_on in Account.objects.filter(
+            tenant_id=tenant_id, number__any_of=numbers
+        ).values_list("number", "pk", "closed_on")
     }
     for row in rows:
-        account = accounts.get(row.account_number)
-        if account is None:
+        found = accounts.get(row.account_number)
+        if found is None:
             row.status = Payment.Status.SUSPENSE
             row.suspense_reason = Payment.SuspenseReason.UNKNOWN_ACCOUNT
             continue
-        row.account = account
-        if account.closed_on is not None and account.closed_on <= row.paid_on:
+        row.account_id, closed_on = found
+        if closed_on is not None and closed_on <= row.paid_on:
             row.status = Payment.Status.SUSPENSE
             row.suspense_reason = Payment.SuspenseReason.CLOSED_ACCOUNT
 
@@ -501,9 +518,9 @@ def _replays(
     externals = {rows[index].external_id for index in replayed}
     stored = {
         (payment.source, payment.external_id): payment
-        for payment in Payment.objects.filter(tenant_id=tenant_id, external_id__any_of=externals)
-        .select_related("account")
-        .order_by()
+        for payment in Payment.objects.filter(
+            tenant_id=tenant_id, external_id__any_of=externals
+        ).order_by()
     }
     stored_splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
     for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
@@ -544,11 +561,10 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
     due_days = _lock_accounts(account_ids)
     debts = open_debts(account_ids)
     fallbacks = _Fallbacks(account_ids)
-    batch: list[LedgerEntry] = []
+    rows: list[tuple[Any, ...]] = []
     for item in items:
-        payment = item.payment
+        payment, paid_on = item.payment, item.paid_on
         assert payment.account_id is not None
-        paid_on = payment.paid_on
         current = books.current_period(paid_on)
         if current is None:
             raise ValidationError(
@@ -584,13 +600,11 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
                 ),
             )
         item.allocation, item.due_dates = allocation, due_dates
-        item.entries = _entries(payment, allocation, books, current, user)
+        item.entries = _entries(item, allocation, books, current, user)
         for entry in item.entries:
-            origin = entry.corrects_period or entry.period
-            kind = engine.Kind.PENALTY if entry.rule == SETTLED_PENALTY else engine.Kind.PRINCIPAL
-            account_debts.add((entry.provider_id, entry.service_id, origin, kind), entry.amount)
-        batch.extend(item.entries)
-    post_built(books.tenant_id, batch)
+            account_debts.add(entry.debt, entry.amount)
+            rows.append(entry.row)
+    post_rows(books.tenant_id, rows)
 
 
 def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
@@ -640,60 +654,71 @@ def _to_suspense(payment: Payment, reason: str) -> None:
 
 
 def _entries(
-    payment: Payment,
+    item: _Item,
     allocation: engine.Allocation,
     books: Books,
     current: date,
     user: Any,
-) -> list[LedgerEntry]:
+) -> list[_Entry]:
     """The payment's entries: one per allocation line and one per advance (negative)."""
-    paid_on = payment.paid_on
+    payment, paid_on = item.payment, item.paid_on
+    by = _user(user)
     common = {
         "tenant_id": payment.tenant_id,
         "account_id": payment.account_id,
         "posted_on": paid_on,
-        "kind": LedgerEntry.Kind.PAYMENT,
+        "kind": LedgerEntry.Kind.PAYMENT.value,
         "source_kind": PAYMENT_SOURCE,
         "source_id": str(payment.pk),
-        "created_by": _user(user),
+        "created_by_id": by.pk if by else None,
     }
     entries = []
     for line in allocation.lines:
         origin = line.period.first_day
         target = books.posting_period(origin)
         assert target is not None  # an obligation's period is open or before an open one
+        provider = int(line.provider)
+        service = books.service_ids[line.service] if line.service else None
         why = line.explanation
         entries.append(
-            LedgerEntry(
-                **common,
-                provider_id=int(line.provider),
-                service_id=books.service_ids[line.service] if line.service else None,
-                period=target,
-                corrects_period=origin if target != origin else None,
-                amount=-line.amount,
-                rule=SETTLED_PENALTY if line.kind is engine.Kind.PENALTY else SETTLED_PRINCIPAL,
-                explanation={
-                    "allocation": why.rule.value,
-                    "unpaid_before": why.unpaid_before,
-                    "split": why.split.value if why.split else None,
-                    "weight": why.weight,
-                    "time_barred": why.time_barred,
-                    "paid_on": paid_on,
-                },
+            _Entry(
+                (provider, service, origin, line.kind),
+                -line.amount,
+                entry_row(
+                    **common,
+                    provider_id=provider,
+                    service_id=service,
+                    period=target,
+                    corrects_period=origin if target != origin else None,
+                    amount=-line.amount,
+                    rule=SETTLED_PENALTY if line.kind is engine.Kind.PENALTY else SETTLED_PRINCIPAL,
+                    explanation={
+                        "allocation": why.rule.value,
+                        "unpaid_before": why.unpaid_before,
+                        "split": why.split.value if why.split else None,
+                        "weight": why.weight,
+                        "time_barred": why.time_barred,
+                        "paid_on": paid_on,
+                    },
+                ),
             )
         )
     named = payment.period
     advance_period = named if named in books.open_periods else current
     for advance in allocation.advances:
+        provider = int(advance.provider)
         entries.append(
-            LedgerEntry(
-                **common,
-                provider_id=int(advance.provider),
-                service_id=None,
-                period=advance_period,
-                amount=-advance.amount,
-                rule=ADVANCE,
-                explanation={"allocation": ADVANCE, "paid_on": paid_on},
+            _Entry(
+                (provider, None, advance_period, engine.Kind.PRINCIPAL),
+                -advance.amount,
+                entry_row(
+                    **common,
+                    provider_id=provider,
+                    period=advance_period,
+                    amount=-advance.amount,
+                    rule=ADVANCE,
+                    explanation={"allocation": ADVANCE, "paid_on": paid_on},
+                ),
             )
         )
     return entries
@@ -710,7 +735,7 @@ def _recalculate(items: list[_Item], books: Books, user: Any) -> None:
     for item in items:
         payment = item.payment
         assert payment.account_id is not None and item.allocation is not None
-        current = books.current_period(payment.paid_on)
+        current = books.current_period(item.paid_on)
         for day in books.open_periods:
             if current and day >= current and _accrues_by(item, books, Period.of(day)):
                 accounts[day][payment.account_id] = str(payment.pk)
@@ -906,7 +931,7 @@ def transfer_from_suspense(payment: Payment, account: Account, user: Any) -> Out
             was=locked.suspense_reason,
         )
         _recalculate([item], books, user)
-    return Outcome(Result.POSTED, locked, entries=tuple(item.entries), allocation=item.allocation)
+    return Outcome(Result.POSTED, locked, entries=len(item.entries), allocation=item.allocation)
 
 
 def refund_suspense(payment: Payment, user: Any, reason: str, *, today: date | None = None) -> None:

@@ -49,6 +49,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kvit.accounts.models import Account
 from kvit.core.periods import Period
 from kvit.db.bulk import insert_rows
 from kvit.db.effective import concrete_field
@@ -316,9 +317,14 @@ class _Import:
         if not lines:
             return
         new = [(line, o.payment) for line, o in lines if o.result is Result.POSTED]
+        premises = dict(
+            Account.objects.filter(
+                pk__any_of=[payment.account_id for _line, payment in new if payment.account_id]
+            ).values_list("pk", "premise_id")
+        )
         meters = _meters(
             self.registry.tenant_id,
-            {payment.account.premise_id for _line, payment in new if payment.account},
+            set(premises.values()),
             {pair.meter for line, _payment in new for pair in line.readings},
         )
         rows: list[RegistryReading] = []
@@ -329,7 +335,8 @@ class _Import:
                 skip = _("The account is not identified: the reading is not recorded.")
             elif outcome.result is not Result.POSTED:
                 skip = _("The payment was received before: its readings were taken then.")
-            premise_id = outcome.payment.account.premise_id if outcome.payment.account else None
+            account_id = outcome.payment.account_id
+            premise_id = premises.get(account_id) if account_id else None
             zones: Counter[str] = Counter()
             for pair in line.readings:
                 row = RegistryReading(
