@@ -13,6 +13,7 @@ from admin_factories import add_rows, admin_url, form_data
 from kvit.accounts.models import Account
 from kvit.ledger.actions import close_period, open_period
 from kvit.ledger.models import LedgerEntry
+from kvit.metering.models import Meter, Reading
 from kvit.people.models import Registration
 from kvit.tariffs.models import Tariff
 from realtime_world import JULY, JUNE, assert_current, billed, entries, water_by_norm
@@ -163,3 +164,76 @@ def test_accounts_that_cannot_be_recalculated_are_named(make: Any, client_as: An
     )
     assert "tariff" in warning
     assert entries(account) == []
+
+
+# --- readings: entered, corrected and removed on their pages, billed at once ---------------
+
+
+def metered(make: Any, client_as: Any, role: str = "operator") -> tuple[Any, Any, Any]:
+    """An account on a water meter read in May and June; June billed and closed, July billed
+    by the average (no reading yet); a client of `role`."""
+    tenant = make.tenant()
+    premise = make.premise(make.building(tenant))
+    account = make.account(premise)
+    water = make.service(tenant, code="cold_water")
+    make.tariff(water, value=Decimal("45.120000"))
+    make.account_service(account, water)
+    meter = make.meter(premise)
+    make.reading(meter, taken_on=factories.date(2025, 5, 20), value=Decimal("100.000"))
+    make.reading(meter, taken_on=factories.date(2025, 6, 20), value=Decimal("105.000"))
+    billed(tenant)
+    return account, meter, client_as(factories.user(tenant, role))
+
+
+def test_a_reading_added_on_its_page_is_billed_at_once(make: Any, client_as: Any) -> None:
+    account, meter, client = metered(make, client_as)
+    url = admin_url(Reading, "add")
+    data = form_data(client.get(url))
+    data.update(meter=meter.pk, taken_on="2025-07-20", value="112.000")
+    response = client.post(url, data, follow=True)
+    assert meter.readings.filter(value=Decimal("112.000")).exists()
+    assert any(text.startswith("Recalculation for 2025-07: ") for text in said(response))
+    assert [e[:3] for e in entries(account)] == [(JULY.first_day, "charge", None)]
+    assert_current(account.tenant)
+
+
+def test_a_reading_of_a_closed_period_corrected_on_its_page_is_recalculated(
+    make: Any, client_as: Any
+) -> None:
+    account, meter, client = metered(make, client_as)
+    june = meter.readings.get(taken_on=factories.date(2025, 6, 20))
+    url = admin_url(Reading, "change", june.pk)
+    data = form_data(client.get(url))
+    data["value"] = "106.000"
+    client.post(url, data, follow=True)
+    assert ("recalculation", JUNE.first_day, "late_reading") in {e[1:4] for e in entries(account)}
+    assert_current(account.tenant)
+
+
+def test_a_reading_deleted_on_its_page_is_billed(make: Any, client_as: Any) -> None:
+    account, meter, client = metered(make, client_as)
+    june = meter.readings.get(taken_on=factories.date(2025, 6, 20))
+    response = client.post(admin_url(Reading, "delete", june.pk), {"post": "yes"}, follow=True)
+    assert not Reading.objects.filter(pk=june.pk).exists()
+    assert any(text.startswith("Recalculation for 2025-06, 2025-07: ") for text in said(response))
+    assert_current(account.tenant)
+
+
+def test_readings_added_on_the_meter_page_are_billed_at_once(make: Any, client_as: Any) -> None:
+    account, meter, client = metered(make, client_as, "engineer")
+    url = admin_url(Meter, "change", meter.pk)
+    data = add_rows(
+        form_data(client.get(url)),
+        "readings",
+        {
+            "zone": meter.zone_codes[0],
+            "taken_on": "2025-07-20",
+            "value": "112.000",
+            "source": "operator",
+            "kind": "actual",
+            "status": "accepted",
+        },
+    )
+    response = client.post(url, data, follow=True)
+    assert any(text.startswith("Recalculation for 2025-07: ") for text in said(response))
+    assert_current(account.tenant)

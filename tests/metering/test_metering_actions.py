@@ -139,3 +139,30 @@ def test_many_readings_cost_the_same_queries_as_a_few(make: Any) -> None:
         return len(captured)
 
     assert recorded(premises[:2], 10) == recorded(premises[2:], 11)
+
+
+@pytest.mark.django_db
+def test_a_reading_reaches_its_premise_or_its_whole_building(make: Any) -> None:
+    from kvit.metering.actions import READINGS
+
+    tenant = make.tenant()
+    building = make.building(tenant)
+    flat, neighbour = make.premise(building), make.premise(building)
+    first, second = make.account(flat), make.account(flat)
+    other = make.account(neighbour)
+    make.account(make.premise(make.building(tenant)))  # another building
+    individual = make.reading(make.meter(flat))
+    common = make.reading(make.meter(tenant=tenant, building=building, kind="common_house"))
+    node = make.node(tenant)
+    feeder = make.reading(
+        make.meter(tenant=tenant, node=node, kind="feeder_head", resource="electricity")
+    )
+
+    def reached(reading: Any) -> set[int]:
+        version = READINGS.version(reading.pk)
+        assert version is not None and version.tenant_id == tenant.pk
+        return set(READINGS.accounts(version, version.span.start))
+
+    assert reached(individual) == {first.pk, second.pk}
+    assert reached(common) == {first.pk, second.pk, other.pk}
+    assert reached(feeder) == set()

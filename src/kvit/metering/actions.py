@@ -1,10 +1,12 @@
 """Recording readings: validated, saved, and billed at once (the real-time path).
 
 A reading changes the volume of the period whose window it falls in, and the start of the
-next one; so the accounts of the meter's premise (and of its building, when that has a
-common-house meter) are recalculated for that period and every later period that is already
-billed, in the same transaction. A period that is closed is
-corrected in the open one (`kvit.billing.actions.recalculate`).
+next one; so the accounts of the meter's premise — of its whole building, for a
+common-house meter — are recalculated for that period and every later period that is
+already billed, in the same transaction. A period that is closed is corrected in the open
+one (`kvit.billing.changes`). One reading is saved, corrected or removed through
+`save_reading` / `remove_reading` (the back office, `record_reading`); many at once through
+`record_readings` (a bank registry's).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from simple_history.utils import bulk_create_with_history
 
 from kvit.accounts.models import Account
 from kvit.billing.actions import billed_since, recalculate_accounts
+from kvit.billing.changes import Input, Recalculation, Version, remove, save
 from kvit.billing.mapping import config_of
 from kvit.core.consumption import cutoff_date
+from kvit.core.dating import DateRange
 from kvit.core.periods import Period
 from kvit.core.rebilling import LATE_READING
 from kvit.metering.models import Meter, Reading
@@ -33,6 +37,56 @@ def reading_period(taken_on: date, cutoff_day: int) -> Period:
     cutoff, up to and including this period's (spec 1.8)."""
     period = Period.of(taken_on)
     return period if taken_on <= cutoff_date(period, cutoff_day) else period.next()
+
+
+def _version(pk: int) -> Version | None:
+    """A reading as billing sees it: from the first day of its reading period on."""
+    row = (
+        Reading.objects.filter(pk=pk)
+        .values_list(
+            "meter__tenant_id",
+            "taken_on",
+            "meter_id",
+            "zone",
+            "value",
+            "kind",
+            "status",
+            "meter__premise_id",
+            "meter__building_id",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    tenant_id, taken_on, *key = row
+    cutoff = config_of(tenant_id, Period.of(taken_on)).reading_cutoff_day
+    first = reading_period(taken_on, cutoff).first_day
+    return Version(tenant_id, DateRange(first, None), (taken_on, *key))
+
+
+def _accounts(version: Version, since: date) -> list[int]:
+    """The premise's accounts; for a common-house meter, the building's."""
+    premise_id, building_id = version.key[-2:]
+    if premise_id is not None:
+        accounts = Account.objects.filter(premise_id=premise_id)
+    elif building_id is not None:
+        accounts = Account.objects.filter(premise__building_id=building_id)
+    else:
+        return []  # a meter of a network node: the energy balance, not a charge
+    return list(accounts.values_list("pk", flat=True))
+
+
+READINGS = Input("reading", LATE_READING, _version, _accounts)
+
+
+def save_reading(reading: Reading, *, user: Any = None) -> Recalculation:
+    """Save a new or corrected reading (ValidationError: nothing saved), billed at once."""
+    return save(READINGS, reading, user=user)
+
+
+def remove_reading(reading: Reading, *, user: Any = None) -> Recalculation:
+    """Delete a reading entered by mistake, billed at once."""
+    return remove(READINGS, reading, user=user)
 
 
 def record_reading(
@@ -53,21 +107,7 @@ def record_reading(
         value=value,
         source=source,
     )
-    reading.full_clean()
-    with transaction.atomic():
-        reading.save()
-        if meter.premise_id is not None:
-            first = reading_period(
-                taken_on, config_of(meter.tenant_id, Period.of(taken_on)).reading_cutoff_day
-            )
-            recalculate_accounts(
-                meter.tenant_id,
-                meter.premise.accounts.values_list("pk", flat=True),  # type: ignore[union-attr]
-                billed_since(meter.tenant_id, first),
-                reason=LATE_READING,
-                source=("reading", str(reading.pk)),
-                user=user,
-            )
+    save_reading(reading, user=user)
     return reading
 
 

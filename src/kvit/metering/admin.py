@@ -1,8 +1,20 @@
 from __future__ import annotations
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from unfold.forms import PaginationInlineFormSet
+
+from kvit.billing.admin import (
+    BilledInline,
+    RecalculatingAdmin,
+    RecalculatingFormSet,
+    recalculation_messages,
+)
+from kvit.billing.changes import recalculating
+from kvit.metering import actions
 from kvit.metering.models import Meter, Reading
 from kvit.users.admin_scoping import (
     LargeTable,
@@ -21,8 +33,15 @@ class MeterInline(ScopedTabularInline):
     show_change_link = True
 
 
-class ReadingInline(ScopedTabularInline):
+class ReadingFormSet(RecalculatingFormSet, PaginationInlineFormSet):  # type: ignore[misc]
+    save_row = staticmethod(actions.save_reading)
+
+
+class ReadingInline(BilledInline):
+    """A meter's readings, billed at once when added or corrected here."""
+
     model = Reading
+    formset = ReadingFormSet
     fields = ("zone", "taken_on", "value", "source", "kind", "status", "reason", "created_at")
     readonly_fields = ("created_at",)
     ordering = ("-taken_on", "zone", "-id")
@@ -74,9 +93,20 @@ class MeterAdmin(LargeTable, ScopedModelAdmin):
     def next_verification_due(self, obj: Meter) -> object:
         return obj.next_verification_due
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        with recalculating(request.user) as batch:  # the page's readings, billed once
+            super().save_related(request, form, formsets, change)
+        for level, text in recalculation_messages(batch):
+            self.message_user(request, text, level)
+
 
 @admin.register(Reading)
-class ReadingAdmin(LargeTable, ScopedModelAdmin):
+class ReadingAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
+    """Readings: added, corrected and removed through `kvit.metering.actions`, so the
+    charges they reach follow at once."""
+
+    save_row = staticmethod(actions.save_reading)
+    remove_row = staticmethod(actions.remove_reading)
     list_display = ("meter", "zone", "taken_on", "value", "source", "kind", "status", "created_at")
     list_select_related = ("meter",)
     list_filter = ("status", "source", "kind", "zone", ("meter", ScopedAutocompleteFilter))
