@@ -74,6 +74,7 @@ def test_a_registry_posts_each_line_to_its_account(bank: Bank) -> None:
         date(2024, 2, 1),
         str(registry.pk),
     )
+    assert payment.value_date == date(2024, 3, 6)  # the footer's payment order date
     assert timezone.localtime(payment.paid_at).isoformat() == "2024-03-05T12:30:00+03:00"
     assert paid_in(registry) == Decimal("700.00")  # the amount is credited, the fee included
     assert balance(bank.accounts[0]) == Decimal("800.00")  # paid twice: OP-0 and OP-5

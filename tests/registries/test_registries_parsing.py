@@ -21,6 +21,7 @@ from kvit.registries.parsing import (
     Problem,
     Reader,
     Record,
+    closing_footer,
     layout_problems,
     sniff,
 )
@@ -485,3 +486,13 @@ def test_a_header_layout_needs_no_columns() -> None:
 
 def test_problems_are_values() -> None:
     assert Problem("missing", 3, "amount") == Problem("missing", 3, "amount", "", "")
+
+
+def test_the_closing_footer_is_read_ahead_of_the_lines() -> None:
+    pays = [Pay("OP-1", "1001"), Pay("OP-2", "1002")]
+    found = closing_footer(sberbank(pays), replace(SBERBANK, header_lines=1))
+    assert found is not None
+    assert (found.count, found.order_number, found.order_date) == (2, "4711", date(2024, 3, 6))
+    assert closing_footer(sberbank(pays, foot="=2;x;y"), SBERBANK) is None  # unreadable
+    assert closing_footer(sberbank(pays, foot=";".join(pays[0].cells())), SBERBANK) is None
+    assert closing_footer(sberbank(pays), CSV) is None  # a layout without footers

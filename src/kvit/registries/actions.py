@@ -16,7 +16,8 @@ CLI `kvit payments import` and the back-office upload call it):
    transaction, which decides for each whether it is new (posted, or suspense for an
    unknown or closed account), a duplicate or a conflict (spec 6.1; R1, R2). Invalid lines
    are reported with their problems and the rest goes on. Each line's outcome is written
-   as the batch goes (`RegistryLine`, COPY on PostgreSQL).
+   as the batch goes (`RegistryLine`, COPY on PostgreSQL). The footer, read ahead, gives
+   every payment its value date: the date of the payment order that moved the money.
 5. **Readings** of the new payments (columns 14+) become readings in bulk
    (`kvit.metering.actions.record_readings`): the meter is found by its number among the
    meters of the account's premise, the n-th value given for a meter goes to its n-th zone.
@@ -215,8 +216,11 @@ class _Import:
         # replace() gives the right offset, also in the hour a clock goes back).
         self.zone = timezone.get_current_timezone()
         self.document_number = str(registry.pk)
+        self.value_date: date | None = None  # the footer's payment order date
 
     def run(self, content: bytes) -> None:
+        footer = parsing.closing_footer(content, self.format.layout)
+        self.value_date = footer.order_date if footer else None
         reader = parsing.Reader(content, self.format.layout)
         batch: list[parsing.Record] = []
         line_problems: list[parsing.Problem] = []  # reported with a rejection
@@ -297,6 +301,7 @@ class _Import:
             source=self.format.source,
             external_id=line.external_id,
             paid_at=line.paid_at.replace(tzinfo=self.zone),
+            value_date=self.value_date,
             amount=line.amount,
             fee=line.fee,
             account_number=line.account_number,

@@ -34,7 +34,7 @@ import csv
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
@@ -331,6 +331,19 @@ def _clock(text: str, fmt: str) -> time | None:
         return datetime.strptime(text, fmt).time()
     except ValueError:
         return None
+
+
+def closing_footer(content: bytes, layout: Layout) -> Footer | None:
+    """The footer the file ends with, read ahead of its lines: its payment order dates the
+    payments (their value date). None without one, or when it does not read — the `Reader`
+    then rejects the file."""
+    if layout.footer != FOOTER_SBERBANK:
+        return None
+    last = content.rstrip().rsplit(b"\n", 1)[-1]
+    reader = Reader(last + b"\n", replace(layout, header_lines=0))
+    for _record in reader:
+        pass  # a line that is not the footer: a record, nothing else
+    return reader.footer
 
 
 class Reader:
