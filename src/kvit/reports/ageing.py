@@ -43,7 +43,7 @@ from kvit.reports.scope import (
     Scope,
     account_label,
     label_joins,
-    money,
+    money_reader,
     scope_entries,
     table,
 )
@@ -192,6 +192,7 @@ def _lines(sql: str, params: list[Any]) -> Iterator[AgeingRow | AgeingTotal]:
     labels = slice(1 + width, 1 + width + LABEL_SIZE)
     totals = [ZERO] * width
     count = 0
+    money = money_reader()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH):

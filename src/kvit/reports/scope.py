@@ -10,7 +10,7 @@ value is a query parameter, except the ledger's own kind codes, which are consta
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,11 +31,20 @@ FETCH = 2_000
 """Rows per round trip: a report streams from a server-side cursor, never held whole."""
 
 
-def money(sums: Sequence[Any]) -> Sequence[Decimal]:
-    """Sums read from the database, as money. PostgreSQL's sums of numeric(14, 2) are exact
-    Decimals already; SQLite sums decimals as floats, exact to the kopeck once rounded."""
+def money_reader() -> Callable[[Sequence[Any]], Sequence[Decimal]]:
+    """How this database's sums read as money (asked once per report, not per row).
+    PostgreSQL's sums of numeric(14, 2) are exact Decimals already; SQLite sums decimals as
+    floats, exact to the kopeck once rounded."""
     if connection.vendor == "postgresql":
-        return sums
+        return _exact
+    return _rounded
+
+
+def _exact(sums: Sequence[Any]) -> Sequence[Decimal]:
+    return sums
+
+
+def _rounded(sums: Sequence[Any]) -> Sequence[Decimal]:
     return [Decimal(str(value)).quantize(CENT) for value in sums]
 
 
