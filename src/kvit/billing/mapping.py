@@ -522,7 +522,7 @@ def _absences(account_ids: Sequence[int], period: Period) -> dict[int, tuple[cor
     back (spec 2.14)."""
     rows = _group(
         Absence.objects.filter(
-            account_id__in=account_ids,
+            account_id__any_of=list(account_ids),
             effective_from__lt=period.end,
             effective_to__gte=period.first_day,
         )

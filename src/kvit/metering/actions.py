@@ -172,7 +172,7 @@ def _recalculate_premises(readings: list[Reading], source: tuple[str, str], user
                 cutoffs[month] = config_of(tenant_id, month).reading_cutoff_day
             starts[premise_id] = reading_period(taken_on, cutoffs[month])
         accounts: dict[Period, list[int]] = defaultdict(list)
-        for pk, premise_id in Account.objects.filter(premise_id__in=list(starts)).values_list(
+        for pk, premise_id in Account.objects.filter(premise_id__any_of=list(starts)).values_list(
             "pk", "premise_id"
         ):
             accounts[starts[premise_id]].append(pk)

@@ -524,7 +524,7 @@ def _replays(
     }
     stored_splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
     for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
-        payment__in=[payment.pk for payment in stored.values()]
+        payment_id__any_of=[payment.pk for payment in stored.values()]
     ).values_list("payment_id", "provider_id", "service_id", "amount"):
         stored_splits[payment_id].append((provider_id, service_id, amount))
     outcomes = {}
@@ -612,7 +612,7 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
     their buildings' due days, for the limitation period."""
     rows = (
         Account.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=account_ids)
+        .filter(pk__any_of=account_ids)
         .order_by("pk")
         .values_list("pk", "premise__building__due_day")
     )

@@ -134,6 +134,7 @@ class Books:
     open_periods: tuple[date, ...]  # ascending
     due_day_overrides: tuple[tuple[date, date | None, int], ...]  # the tenant's `due_day` rows
     configs: dict[Period, Config] = field(default_factory=dict)
+    allocation_configs: dict[Period, engine.AllocationConfig] = field(default_factory=dict)
 
     @classmethod
     def load(cls, tenant_id: int) -> Books:
@@ -253,11 +254,15 @@ class Books:
         return obligations
 
     def allocation_config(self, paid_on: date) -> engine.AllocationConfig:
-        config = self.config(paid_on)
-        return engine.AllocationConfig(
-            partial_split_basis=engine.SplitBasis(config.partial_split_basis),
-            allocate_time_barred=config.allocate_time_barred,
-        )
+        period = Period.of(paid_on)
+        found = self.allocation_configs.get(period)
+        if found is None:
+            config = self.config(paid_on)
+            found = self.allocation_configs[period] = engine.AllocationConfig(
+                partial_split_basis=engine.SplitBasis(config.partial_split_basis),
+                allocate_time_barred=config.allocate_time_barred,
+            )
+        return found
 
 
 def _order(item: tuple[DebtKey, list[Decimal]]) -> tuple[date, int, int, str]:

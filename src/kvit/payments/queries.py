@@ -155,7 +155,7 @@ def _fee_shares(
         LedgerEntry.objects.filter(
             tenant=tenant,
             source_kind=PAYMENT_SOURCE,
-            source_id__in=[str(pk) for pk in payment_ids],
+            source_id__any_of=[str(pk) for pk in payment_ids],
             kind=LedgerEntry.Kind.PAYMENT,
         )
         .values_list("source_id", "provider_id")
@@ -164,7 +164,7 @@ def _fee_shares(
     )
     for source, provider, total in rows:
         parts[int(source)][provider] = -_money(total)
-    fees = dict(Payment.objects.filter(pk__in=payment_ids).values_list("pk", "fee"))
+    fees = dict(Payment.objects.filter(pk__any_of=list(payment_ids)).values_list("pk", "fee"))
     shares: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
     for payment_id, by_provider in parts.items():
         providers = sorted(by_provider)
