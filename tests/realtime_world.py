@@ -41,6 +41,18 @@ def water_by_norm(make: Any, tenant: Any = None, *, persons: int = 1, **service:
     return account
 
 
+def water_by_meter(make: Any) -> tuple[Any, Any]:
+    """An account of a new organisation billed for cold water by its meter (45.12 per m³),
+    and the meter, not read yet."""
+    tenant = make.tenant()
+    premise = make.premise(make.building(tenant))
+    account = make.account(premise)
+    water = make.service(tenant, code="cold_water")
+    make.tariff(water, value=Decimal("45.120000"))
+    make.account_service(account, water)
+    return account, make.meter(premise)
+
+
 def billed(tenant: Any) -> None:
     """June billed and closed, July open and billed: as an organisation runs its months."""
     open_period(tenant, JUNE.first_day)

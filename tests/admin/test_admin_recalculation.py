@@ -16,7 +16,15 @@ from kvit.ledger.models import LedgerEntry
 from kvit.metering.models import Meter, Reading
 from kvit.people.models import Registration
 from kvit.tariffs.models import Tariff
-from realtime_world import JULY, JUNE, assert_current, billed, entries, water_by_norm
+from realtime_world import (
+    JULY,
+    JUNE,
+    assert_current,
+    billed,
+    entries,
+    water_by_meter,
+    water_by_norm,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -172,17 +180,11 @@ def test_accounts_that_cannot_be_recalculated_are_named(make: Any, client_as: An
 def metered(make: Any, client_as: Any, role: str = "operator") -> tuple[Any, Any, Any]:
     """An account on a water meter read in May and June; June billed and closed, July billed
     by the average (no reading yet); a client of `role`."""
-    tenant = make.tenant()
-    premise = make.premise(make.building(tenant))
-    account = make.account(premise)
-    water = make.service(tenant, code="cold_water")
-    make.tariff(water, value=Decimal("45.120000"))
-    make.account_service(account, water)
-    meter = make.meter(premise)
+    account, meter = water_by_meter(make)
     make.reading(meter, taken_on=factories.date(2025, 5, 20), value=Decimal("100.000"))
     make.reading(meter, taken_on=factories.date(2025, 6, 20), value=Decimal("105.000"))
-    billed(tenant)
-    return account, meter, client_as(factories.user(tenant, role))
+    billed(account.tenant)
+    return account, meter, client_as(factories.user(account.tenant, role))
 
 
 def test_a_reading_added_on_its_page_is_billed_at_once(make: Any, client_as: Any) -> None:

@@ -18,6 +18,7 @@ from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance
 from kvit.metering.actions import reading_period, record_reading, record_readings
 from kvit.metering.models import Reading
+from realtime_world import water_by_meter
 
 JULY = Period(2025, 7)
 
@@ -35,15 +36,9 @@ def test_a_reading_belongs_to_the_window_up_to_the_cutoff(taken_on: date, period
 
 
 def metered(make: Any) -> Any:
-    tenant = make.tenant()
-    premise = make.premise(make.building(tenant))
-    account = make.account(premise)
-    water = make.service(tenant, code="cold_water")
-    make.tariff(water, value=Decimal("45.120000"))
-    make.account_service(account, water)
-    meter = make.meter(premise)
+    account, meter = water_by_meter(make)
     make.reading(meter, taken_on=date(2025, 6, 20), value=Decimal("100.000"))
-    open_period(tenant, JULY.first_day)
+    open_period(account.tenant, JULY.first_day)
     return account, meter
 
 
