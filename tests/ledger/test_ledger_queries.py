@@ -19,8 +19,8 @@ from kvit.ledger.queries import (
     balance,
     balances_by_provider_service,
     cached_balance,
+    posted_house_volumes,
     posted_lines,
-    posted_volumes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -238,10 +238,10 @@ def test_a_posted_line_pairs_with_the_engines_line_by_key(history: Books) -> Non
 # --- the volumes a house balance reads of the premises it does not rate --------------------
 
 
-def test_posted_volumes_count_a_premise_s_own_volume_as_posted(history: Books, make: Any) -> None:
-    """Per account and service: charges and recalculations of the period's days, a
-    correction of the closed period for it and a reversal as what it reverses; not the
-    rules left out, not a true-up of earlier days, not another account's."""
+def test_house_volumes_count_each_premise_s_own_volume_as_posted(history: Books, make: Any) -> None:
+    """Per building, premise kind and service: charges and recalculations of the period's
+    days, a correction of the closed period for it and a reversal as what it reverses; not
+    the rules left out, not a true-up of earlier days, not an account left out."""
     books = history
     charge = books.post(**metered(books, amount=D("60.00"), quantity=D("5")))
     books.post(**metered(books, amount=D("9.00"), quantity=D("1.5"), rule="norm_coefficient"))
@@ -261,9 +261,14 @@ def test_posted_volumes_count_a_premise_s_own_volume_as_posted(history: Books, m
     )
     water = books.water_service.pk
     rules = ["norm_coefficient"]
-    assert posted_volumes(Period(2024, 1), [books.account.pk], rules) == [
-        (books.account.pk, water, D("2.250000"))
-    ]
-    assert posted_volumes(Period(2024, 1), [neighbour.pk], rules) == [
-        (neighbour.pk, water, D("1.000000"))
-    ]
+    building, kind = books.account.premise.building_id, books.account.premise.kind
+
+    def volumes(*excluding: Any) -> list[tuple[int, str, int, Decimal]]:
+        return posted_house_volumes(Period(2024, 1), [building], excluding, rules)
+
+    assert volumes(neighbour.pk) == [(building, kind, water, D("2.250000"))]
+    assert volumes(books.account.pk) == [(building, kind, water, D("1.000000"))]
+    assert volumes() == [(building, kind, water, D("3.250000"))]
+    assert volumes(books.account.pk, neighbour.pk) == []
+    other = make.building(books.tenant)
+    assert posted_house_volumes(Period(2024, 1), [other.pk], [], rules) == []

@@ -50,7 +50,7 @@ from kvit.core.common_house import NOT_INDIVIDUAL
 from kvit.core.config import Config, config_on
 from kvit.core.consumption import Cutoffs
 from kvit.core.periods import Period
-from kvit.ledger.queries import posted_volumes
+from kvit.ledger.queries import posted_house_volumes
 from kvit.metering.models import Meter as MeterRow
 from kvit.metering.models import Reading as ReadingRow
 from kvit.metering.models import verification_due
@@ -300,33 +300,25 @@ def neighbours(catalogue: Catalogue, chunk: Chunk) -> dict[int, Billed]:
     """For each building of the chunk with a common-house meter, the volumes its other
     accounts were billed this period, as posted (summed per premise kind): what the house
     balance reads of the premises the chunk does not hold (real time rates the accounts
-    that changed, not their whole building). Two queries — the accounts, then their
-    entries, each through its index — none without such a building.
+    that changed, not their whole building). One query, summed by the database; none
+    without such a building.
 
     [ASSUMPTION] The posted lines are what the neighbours' ratings give now: every change
     of their inputs is billed at once. A neighbour not billed for the period yet counts 0
     until the period's bill run, which rates whole buildings."""
     if not chunk.houses:
         return {}
-    others = {
-        pk: (building, PREMISE_KINDS.get(kind, PremiseKind.RESIDENTIAL))
-        for pk, building, kind in AccountRow.objects.filter(
-            premise__building_id__any_of=list(chunk.houses)
-        )
-        .exclude(pk__any_of=list(chunk.account_ids.values()))
-        .values_list("pk", "premise__building_id", "premise__kind")
-    }
-    if not others:
-        return {}
     resources = {
         pk: catalogue.services[code].resource for pk, code in catalogue.service_codes.items()
     }
     found: dict[int, dict[PremiseKind, dict[Resource, Decimal]]] = defaultdict(dict)
-    for account, service, volume in posted_volumes(catalogue.period, others, NOT_INDIVIDUAL):
+    for building, premise_kind, service, volume in posted_house_volumes(
+        catalogue.period, chunk.houses, chunk.account_ids.values(), NOT_INDIVIDUAL
+    ):
         resource = resources.get(service)
         if resource is None:
             continue
-        building, kind = others[account]
+        kind = PREMISE_KINDS.get(premise_kind, PremiseKind.RESIDENTIAL)
         totals = found[building].setdefault(kind, {})
         totals[resource] = totals.get(resource, Decimal(0)) + volume
     return {building: list(kinds.items()) for building, kinds in found.items()}

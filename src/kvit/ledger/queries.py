@@ -173,36 +173,37 @@ def posted_lines_of(
     return {account: tuple(lines) for account, lines in found.items()}
 
 
-def posted_volumes(
-    period: Period, account_ids: Iterable[int], rules: Iterable[str]
-) -> list[tuple[int, int, Decimal]]:
-    """The volumes `account_ids` were billed for `period` as posted, per (account, service),
-    in one query: charge and recalculation lines of the period's own days, counted for the
-    period as `posted_lines_of` counts them (a correction of a closed period for it, a
-    reversal as what it reverses; a true-up of an earlier period's days not), leaving out
-    `rules`. What the house balance reads of the premises not rated with a chunk (real
-    time)."""
+def posted_house_volumes(
+    period: Period, buildings: Iterable[int], excluding: Iterable[int], rules: Iterable[str]
+) -> list[tuple[int, str, int, Decimal]]:
+    """The volumes the accounts of `buildings`, but those `excluding`, were billed for
+    `period` as posted, summed per (building, premise kind, service) in one query: charge
+    and recalculation lines of the period's own days, counted for the period as
+    `posted_lines_of` counts them (a correction of a closed period for it, a reversal as
+    what it reverses; a true-up of an earlier period's days not), leaving out `rules`. What
+    the house balance reads of the premises not rated with a chunk (real time)."""
     day = period.first_day
     line_kind = Case(
         When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__kind")), default=F("kind")
     )
     rows = (
         LedgerEntry.objects.filter(
-            account_id__any_of=list(account_ids),
+            account__premise__building_id__any_of=list(buildings),
             service__isnull=False,
             quantity__isnull=False,
             period__gte=day,  # as in `posted_lines_of`
         )
+        .exclude(account_id__any_of=list(excluding))
         .filter(Q(corrects_period=day) | Q(period=day, corrects_period__isnull=True))
         .exclude(rule__in=list(rules))
         .filter(Q(span_from__isnull=True) | Q(span_from__gte=day))
         .annotate(line_kind=line_kind)
         .filter(line_kind__in=(LineKind.CHARGE.value, LineKind.RECALCULATION.value))
-        .values_list("account_id", "service_id")
+        .values_list("account__premise__building_id", "account__premise__kind", "service_id")
         .annotate(volume=Coalesce(Sum("quantity"), Value(Decimal(0)), output_field=VOLUME))
         .order_by()
     )
-    return [(account, service, _volume(volume)) for account, service, volume in rows]
+    return [(building, kind, service, _volume(volume)) for building, kind, service, volume in rows]
 
 
 # --- the cache checked against the entries ---------------------------------------------------
