@@ -68,6 +68,7 @@ from kvit.core.penalties import (
 from kvit.core.penalty_tables import key_rates_from_parameters
 from kvit.core.periods import Period
 from kvit.ledger.models import CENT, LedgerEntry
+from kvit.ledger.queries import reversed_as
 from kvit.parameters.models import Parameter
 from kvit.premises.models import Building
 
@@ -173,13 +174,8 @@ def ledger_of(
     a share of the base on delay day 1 and counts what the earlier months accrued) get the
     principal alone and every payment by day."""
     start = period.first_day
-    line_kind = Case(
-        When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__kind")), default=F("kind")
-    )
-    paid_on = Case(
-        When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__posted_on")),
-        default=F("posted_on"),
-    )
+    line_kind = reversed_as("kind")
+    paid_on = reversed_as("posted_on")
     by_day = Q(paid_on__gte=start)
     if limited:
         by_day |= Q(service_id__in=limited)

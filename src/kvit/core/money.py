@@ -3,8 +3,9 @@
 Everything is `Decimal`; a float is refused at the door (architecture §3). Rounding is
 ROUND_HALF_UP, half away from zero, applied once per charge line (spec 4.1): 659.745 → 659.75,
 −0.005 → −0.01. Splits use the largest-remainder method and always add up to the total
-(spec 4.5). Arithmetic that must be exact runs on `Fraction` or on a private context, so no
-result depends on the caller's thread-local decimal context.
+(spec 4.5). Arithmetic that must be exact runs on integers (a Decimal's exact integer
+ratio) or on a private context, so no result depends on the caller's thread-local decimal
+context.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
-from fractions import Fraction
 
 MINOR_UNIT = Decimal("0.01")
 """The default quantum of a split: one kopeck (spec 4.7: RUB and UZS keep 2 decimals)."""
@@ -187,9 +187,7 @@ def allocate_capped(
     still_open = {index for index, weight in enumerate(exact) if weight > 0}
     remaining = units
     while still_open and remaining:
-        open_weights = [
-            weight if i in still_open else Fraction(0) for i, weight in enumerate(exact)
-        ]
+        open_weights = [weight if i in still_open else 0 for i, weight in enumerate(exact)]
         split = _largest_remainder(remaining, open_weights)
         full = [i for i in still_open if split[i] > limits[i]]
         if full:
@@ -207,14 +205,18 @@ def allocate_capped(
     )
 
 
-def _largest_remainder(units: int, weights: Sequence[Fraction]) -> list[int]:
-    """`units` (≥ 0) split by weights (≥ 0, some positive) in whole units, exactly."""
-    whole = sum(weights, Fraction(0))
-    shares = [units * weight / whole for weight in weights]
-    counts = [math.floor(share) for share in shares]
+def _largest_remainder(units: int, weights: Sequence[int]) -> list[int]:
+    """`units` (≥ 0) split by whole-number weights (≥ 0, some positive) in whole units,
+    exactly: each share is units × weight / Σ weights, floored, and its remainder kept."""
+    whole = sum(weights)
+    counts, remainders = [], []
+    for weight in weights:
+        count, remainder = divmod(units * weight, whole)
+        counts.append(count)
+        remainders.append(remainder)
     leftover = units - sum(counts)
     # Largest remainder first, then the larger weight, then the lower index.
-    order = sorted(range(len(weights)), key=lambda i: (counts[i] - shares[i], -weights[i], i))
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], -weights[i], i))
     for index in order[:leftover]:
         counts[index] += 1
     return counts
@@ -232,28 +234,34 @@ def _exact(value: object, name: str) -> Decimal:
     return value
 
 
-def _weights(weights: Sequence[Decimal]) -> list[Fraction]:
-    exact = [Fraction(_exact(weight, f"weights[{i}]")) for i, weight in enumerate(weights)]
-    for index, weight in enumerate(exact):
-        if weight < 0:
+def _weights(weights: Sequence[Decimal]) -> list[int]:
+    """The weights as whole numbers in the same proportions (each over their common
+    denominator), so that splits run in integers, exactly."""
+    ratios = [
+        _exact(weight, f"weights[{i}]").as_integer_ratio() for i, weight in enumerate(weights)
+    ]
+    for index, (numerator, _denominator) in enumerate(ratios):
+        if numerator < 0:
             raise ValueError(f"weights[{index}] = {weights[index]} is negative")
-    if not any(exact):
+    if not any(numerator for numerator, _denominator in ratios):
         raise ValueError(
             f"cannot split in proportion to weights {[str(w) for w in weights]}: "
             "at least one weight must be positive"
         )
-    return exact
+    common = math.lcm(*(denominator for _numerator, denominator in ratios))
+    return [numerator * (common // denominator) for numerator, denominator in ratios]
 
 
 def _units(value: Decimal, quantum: Decimal, name: str) -> int:
     """`value` as a whole number of quanta; ValueError when it is not one."""
-    step = Fraction(_exact(quantum, "quantum"))
+    step, step_denominator = _exact(quantum, "quantum").as_integer_ratio()
     if step <= 0:
         raise ValueError(f"quantum must be positive, got {quantum}")
-    count = Fraction(_exact(value, name)) / step
-    if count.denominator != 1:
+    numerator, denominator = _exact(value, name).as_integer_ratio()
+    count, rest = divmod(numerator * step_denominator, denominator * step)
+    if rest:
         raise ValueError(f"{name} {value} is not a whole number of quanta of {quantum}")
-    return count.numerator
+    return count
 
 
 def _amount(units: int, quantum: Decimal) -> Decimal:

@@ -15,7 +15,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, DecimalField, F, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from kvit.accounts.models import Account
@@ -34,6 +46,15 @@ def _money(value: Any) -> Decimal:
     """A sum as money. SQLite keeps decimals as floats and does not round its sums: to the
     kopeck they are exact (PostgreSQL's numeric sums are exact anyway)."""
     return Decimal(str(value)).quantize(CENT)
+
+
+def reversed_as(name: str) -> Case:
+    """An entry's field `name`, a reversal's being that of the entry it reverses. The
+    reversed entry is read by a subquery the CASE runs for reversals only: a join to it
+    lets the planner hash the whole ledger when it misjudges how many entries a query
+    reads (seen: 2.2 s for the debts of 5,000 accounts, where the subquery takes 20 ms)."""
+    original = LedgerEntry.objects.filter(pk=OuterRef("corrects_id")).values(name)[:1]
+    return Case(When(kind=LedgerEntry.Kind.REVERSAL, then=Subquery(original)), default=F(name))
 
 
 def _volume(value: Any) -> Decimal:
@@ -112,9 +133,7 @@ def posted_lines_of(
       the first entry of the key (the original line the others correct).
     """
     day = period.first_day if isinstance(period, Period) else period
-    line_kind = Case(
-        When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__kind")), default=F("kind")
-    )
+    line_kind = reversed_as("kind")
     rows = (
         LedgerEntry.objects.filter(account_id__any_of=list(account_ids))
         # A correction of `day` is posted in a later period: `period >= day` lets the
@@ -183,9 +202,7 @@ def posted_house_volumes(
     what it reverses; a true-up of an earlier period's days not), leaving out `rules`. What
     the house balance reads of the premises not rated with a chunk (real time)."""
     day = period.first_day
-    line_kind = Case(
-        When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__kind")), default=F("kind")
-    )
+    line_kind = reversed_as("kind")
     rows = (
         LedgerEntry.objects.filter(
             account__premise__building_id__any_of=list(buildings),

@@ -18,12 +18,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Case, F, QuerySet, Sum, Value, When
+from django.db.models import QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kvit.core.money import allocate
 from kvit.ledger.models import CENT, LedgerEntry
+from kvit.ledger.queries import reversed_as
 from kvit.payments.mapping import MONEY, PAYMENT_SOURCE, ZERO
 from kvit.payments.models import Payment
 from kvit.providers.models import Provider
@@ -87,9 +88,7 @@ class Remittance:
 def remittance(tenant: Any, start: date, end: date) -> Remittance:
     """What was collected for each provider from `start` to `end` (both included), in four
     queries whatever the number of payments."""
-    line_kind = Case(
-        When(kind=LedgerEntry.Kind.REVERSAL, then=F("corrects__kind")), default=F("kind")
-    )
+    line_kind = reversed_as("kind")
     in_range = (
         LedgerEntry.objects.filter(
             tenant=tenant, source_kind=PAYMENT_SOURCE, posted_on__gte=start, posted_on__lte=end
