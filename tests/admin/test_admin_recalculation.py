@@ -239,3 +239,22 @@ def test_readings_added_on_the_meter_page_are_billed_at_once(make: Any, client_a
     response = client.post(url, data, follow=True)
     assert any(text.startswith("Recalculation for 2025-07: ") for text in said(response))
     assert_current(account.tenant)
+
+
+def test_a_reading_on_the_meter_page_that_finds_no_open_period_is_refused(
+    make: Any, client_as: Any
+) -> None:
+    account, meter, client = metered(make, client_as, "engineer")
+    open_period(account.tenant, factories.date(2025, 8, 1))
+    close_period(account.tenant, JULY.first_day, None)
+    close_period(account.tenant, factories.date(2025, 8, 1), None)
+    url = admin_url(Meter, "change", meter.pk)
+    data = form_data(client.get(url))
+    assert data["readings-0-taken_on"] == "2025-06-20"
+    data["readings-0-value"] = "104.000"  # June's reading corrected: June is closed
+    response = client.post(url, data, follow=True)
+    assert any("No open period to post the recalculation of 2025-06" in t for t in said(response))
+    assert list(meter.readings.order_by("taken_on").values_list("value", flat=True)) == [
+        Decimal("100.000"),
+        Decimal("105.000"),
+    ]

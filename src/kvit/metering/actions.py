@@ -23,7 +23,7 @@ from simple_history.utils import bulk_create_with_history
 
 from kvit.accounts.models import Account
 from kvit.billing.actions import billed_since, recalculate_accounts
-from kvit.billing.changes import Input, Recalculation, Version, remove, save
+from kvit.billing.changes import Input, Recalculation, Version, recalculating, remove, save
 from kvit.billing.mapping import config_of
 from kvit.core.consumption import cutoff_date
 from kvit.core.dating import DateRange
@@ -77,6 +77,15 @@ def _accounts(version: Version, since: date) -> list[int]:
 
 
 READINGS = Input("reading", LATE_READING, _version, _accounts)
+
+
+def save_meter(meter: Meter, *, user: Any = None) -> Recalculation:
+    """Save a meter (ValidationError: nothing saved); the readings saved in the same block
+    (its page's) are billed when the block ends. Its own fields are no billing input yet."""
+    meter.full_clean()
+    with recalculating(user) as batch:
+        meter.save()
+    return batch
 
 
 def save_reading(reading: Reading, *, user: Any = None) -> Recalculation:

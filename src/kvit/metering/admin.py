@@ -1,19 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.forms import PaginationInlineFormSet
 
-from kvit.billing.admin import (
-    BilledInline,
-    RecalculatingAdmin,
-    RecalculatingFormSet,
-    recalculation_messages,
-)
-from kvit.billing.changes import recalculating
+from kvit.billing.admin import BilledInline, RecalculatingAdmin, RecalculatingFormSet
 from kvit.metering import actions
 from kvit.metering.models import Meter, Reading
 from kvit.users.admin_scoping import (
@@ -49,7 +40,11 @@ class ReadingInline(BilledInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(LargeTable, ScopedModelAdmin):
+class MeterAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
+    """A meter with its readings: the readings added or corrected on its page are billed
+    at once, together (`kvit.metering.actions`)."""
+
+    save_row = staticmethod(actions.save_meter)
     list_display = (
         "serial_number",
         "resource",
@@ -92,12 +87,6 @@ class MeterAdmin(LargeTable, ScopedModelAdmin):
     @admin.display(description=_("next verification due"))
     def next_verification_due(self, obj: Meter) -> object:
         return obj.next_verification_due
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        with recalculating(request.user) as batch:  # the page's readings, billed once
-            super().save_related(request, form, formsets, change)
-        for level, text in recalculation_messages(batch):
-            self.message_user(request, text, level)
 
 
 @admin.register(Reading)
