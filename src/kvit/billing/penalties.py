@@ -68,7 +68,7 @@ from kvit.core.penalties import (
 from kvit.core.penalty_tables import key_rates_from_parameters
 from kvit.core.periods import Period
 from kvit.ledger.models import CENT, LedgerEntry
-from kvit.ledger.queries import reversed_as
+from kvit.ledger.queries import ReversedAs
 from kvit.parameters.models import Parameter
 from kvit.premises.models import Building
 
@@ -174,8 +174,8 @@ def ledger_of(
     a share of the base on delay day 1 and counts what the earlier months accrued) get the
     principal alone and every payment by day."""
     start = period.first_day
-    line_kind = reversed_as("kind")
-    paid_on = reversed_as("posted_on")
+    line_kind = ReversedAs("kind")
+    paid_on = ReversedAs("posted_on")
     by_day = Q(paid_on__gte=start)
     if limited:
         by_day |= Q(service_id__in=limited)

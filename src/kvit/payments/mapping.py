@@ -42,7 +42,7 @@ from kvit.core.due_dates import LEGAL_DUE_DAY_FROM, DueDayRule, due_date
 from kvit.core.parameters import SPECS
 from kvit.core.periods import Period
 from kvit.ledger.models import CENT, BillingPeriod, LedgerEntry
-from kvit.ledger.queries import reversed_as
+from kvit.ledger.queries import ReversedAs
 from kvit.parameters.models import Parameter
 from kvit.providers.models import Provider
 from kvit.tariffs.models import Service
@@ -92,7 +92,7 @@ class Debts:
 
 def open_debts(account_ids: Iterable[int]) -> dict[int, Debts]:
     """The netted ledger of each account, in one query."""
-    line_kind = reversed_as("kind")
+    line_kind = ReversedAs("kind")
     penalty = Q(line_kind=LedgerEntry.Kind.PENALTY) | Q(rule=SETTLED_PENALTY)
     rows = (
         LedgerEntry.objects.filter(account_id__any_of=list(account_ids))

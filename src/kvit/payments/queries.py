@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from kvit.core.money import allocate
 from kvit.ledger.models import CENT, LedgerEntry
-from kvit.ledger.queries import reversed_as
+from kvit.ledger.queries import ReversedAs
 from kvit.payments.mapping import MONEY, PAYMENT_SOURCE, ZERO
 from kvit.payments.models import Payment
 from kvit.providers.models import Provider
@@ -88,7 +88,7 @@ class Remittance:
 def remittance(tenant: Any, start: date, end: date) -> Remittance:
     """What was collected for each provider from `start` to `end` (both included), in four
     queries whatever the number of payments."""
-    line_kind = reversed_as("kind")
+    line_kind = ReversedAs("kind")
     in_range = (
         LedgerEntry.objects.filter(
             tenant=tenant, source_kind=PAYMENT_SOURCE, posted_on__gte=start, posted_on__lte=end
