@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from kvit.billing.mapping import QUERIES_PER_CHUNK, Catalogue, config_of, fetch
+from kvit.billing.mapping import (
+    QUERIES_PER_CHUNK,
+    REFERENCE_DATA,
+    Catalogue,
+    config_of,
+    fetch,
+    reference_stamp,
+)
 from kvit.core import inputs as core
 from kvit.core.codes import Resource, Zone
 from kvit.core.periods import Period
@@ -168,3 +175,63 @@ def test_the_configuration_takes_the_tenants_overrides_in_force(make: Any) -> No
     assert config_of(tenant.pk, JULY).due_day == 20
     assert config_of(tenant.pk, Period(2025, 6)).due_day == 12
     assert config_of(make.tenant().pk, JULY).due_day == 10  # the spec's default
+
+
+@pytest.mark.postgres
+def test_a_catalogue_is_read_again_only_when_its_rows_changed(
+    make: Any, django_assert_num_queries: Any
+) -> None:
+    acc = water_account(make)
+    other = water_account(make)  # another tenant's rows are not in the stamp
+    tenant = acc.tenant
+    first = Catalogue.load(tenant.pk, JULY)
+    with django_assert_num_queries(1):  # the stamp alone
+        assert Catalogue.load(tenant.pk, JULY) is first
+    tariff = acc.services.get().service.tariffs.get()
+    other.services.get().service.tariffs.update(value=Decimal("1.000000"))
+    assert Catalogue.load(tenant.pk, JULY) is first
+    tariff.value = Decimal("50.000000")
+    tariff.save()
+    changed = Catalogue.load(tenant.pk, JULY)
+    assert changed is not first
+    assert changed == Catalogue.read(tenant.pk, JULY)
+    (version,) = changed.services["cold_water"].tariffs
+    assert version.value == Decimal("50.000000")
+    category = make.benefit_category(tenant)  # a change in any table of the stamp
+    assert Catalogue.load(tenant.pk, JULY).categories.keys() == {category.pk}
+    category.services.set([tariff.service])
+    assert Catalogue.load(tenant.pk, JULY).categories[category.pk][2] == ("cold_water",)
+
+
+@pytest.mark.postgres
+def test_the_stamp_covers_every_table_the_catalogue_reads(make: Any) -> None:
+    acc = water_account(make)
+    tenant = acc.tenant
+    service = acc.services.get().service
+    tariff = service.tariffs.get()
+    category = make.benefit_category(tenant)
+    rows = {
+        "parameters.parameter": lambda: make.parameter(tenant, name="due_day", value="12"),
+        "tariffs.service": lambda: make.service(tenant, code="heating"),
+        "tariffs.tariff": lambda: make.tariff(service, group="privileged"),
+        "tariffs.tarifftier": lambda: tariff.tiers.create(upper_bound=10, value=Decimal(1)),
+        "tariffs.tariffzone": lambda: tariff.zones.create(zone="day", value=Decimal(1)),
+        "tariffs.norm": lambda: make.norm(service),
+        "people.benefitcategory": lambda: make.benefit_category(tenant, code="other"),
+        "people.benefitcategory_services": lambda: category.services.add(service),
+    }
+    assert set(rows) == {model._meta.label_lower for model, _ in REFERENCE_DATA}
+    for label, add in rows.items():
+        before = reference_stamp(tenant.pk)
+        add()
+        assert reference_stamp(tenant.pk) != before, label
+
+
+def test_without_a_stamp_the_catalogue_is_read_every_time(make: Any, monkeypatch: Any) -> None:
+    from kvit.billing import mapping
+
+    acc = water_account(make)
+    monkeypatch.setattr(mapping, "reference_stamp", lambda tenant_id: None)
+    first = Catalogue.load(acc.tenant_id, JULY)
+    assert Catalogue.load(acc.tenant_id, JULY) is not first
+    assert Catalogue.load(acc.tenant_id, JULY) == first

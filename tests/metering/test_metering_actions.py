@@ -133,7 +133,8 @@ def test_many_readings_cost_the_same_queries_as_a_few(make: Any) -> None:
             assert record_readings(readings) == [None] * len(readings)
         return len(captured)
 
-    assert recorded(premises[:2], 10) == recorded(premises[2:], 11)
+    recorded(premises[:1], 9)  # reads the catalogue, which the next ones may reuse
+    assert recorded(premises[1:3], 10) == recorded(premises[3:], 11)
 
 
 @pytest.mark.django_db

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
+from django.db import connection, models
 from django.db.models import F, Q
 
 from kvit.accounts.models import Account as AccountRow
@@ -50,6 +52,7 @@ from kvit.core.common_house import NOT_INDIVIDUAL
 from kvit.core.config import Config, config_on
 from kvit.core.consumption import Cutoffs
 from kvit.core.periods import Period
+from kvit.db.effective import concrete_field
 from kvit.ledger.queries import posted_house_volumes
 from kvit.metering.models import Meter as MeterRow
 from kvit.metering.models import Reading as ReadingRow
@@ -88,6 +91,23 @@ class Catalogue:
 
     @classmethod
     def load(cls, tenant_id: int, period: Period) -> Catalogue:
+        """The tenant's catalogue for `period`: read from the database, or the one read
+        before while the tenant's reference data are unchanged (`reference_stamp`)."""
+        stamp = reference_stamp(tenant_id)
+        key = (connection.settings_dict["NAME"], tenant_id, period)
+        kept = _LOADED.get(key)
+        if stamp is not None and kept is not None and kept[0] == stamp:
+            return kept[1]
+        catalogue = cls.read(tenant_id, period)
+        if stamp is not None:
+            if len(_LOADED) >= LOADED_MAX:
+                _LOADED.clear()
+            _LOADED[key] = (stamp, catalogue)
+        return catalogue
+
+    @classmethod
+    def read(cls, tenant_id: int, period: Period) -> Catalogue:
+        """The tenant's catalogue for `period`, read from the database (eight queries)."""
         config = config_of(tenant_id, period)
         services = _services(tenant_id, period)
         return cls(
@@ -99,6 +119,59 @@ class Catalogue:
             {service.code: pk for pk, service in services.items()},
             _categories(tenant_id, {pk: service.code for pk, service in services.items()}),
         )
+
+
+LOADED_MAX = 64  # catalogues kept: (database, tenant, period) triples in use at once
+_LOADED: dict[tuple[str, int, Period], tuple[str, Catalogue]] = {}
+# What `Catalogue.read` reads, each table with the foreign key that leads to its tenant
+# (None: its own `tenant` column).
+REFERENCE_DATA: tuple[tuple[type[models.Model], str | None], ...] = (
+    (Parameter, None),
+    (Service, None),
+    (Tariff, None),
+    (TariffTier, "tariff"),
+    (TariffZone, "tariff"),
+    (Norm, None),
+    (BenefitCategory, None),
+    (BenefitCategory.services.through, "benefitcategory"),
+)
+
+
+def reference_stamp(tenant_id: int) -> str | None:
+    """A digest of every row `Catalogue.read` reads for the tenant, in one query: equal
+    stamps, equal catalogues. So a cached catalogue is never stale, whatever changed the
+    rows (a form, a migration, another process) and whether it was committed or not.
+
+    [ASSUMPTION] Worth its query on the real-time path: the stamp takes a fraction of a
+    millisecond where reading the catalogue takes about 6 ms. PostgreSQL only (it hashes
+    rows as text with md5); elsewhere None, and the catalogue is read every time."""
+    if connection.vendor != "postgresql":
+        return None
+    sql = _stamp_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant_id] * len(REFERENCE_DATA))
+        (stamp,) = cursor.fetchone()
+    return str(stamp)
+
+
+@cache
+def _stamp_sql() -> str:
+    quote = connection.ops.quote_name
+    parts = []
+    for model, via in REFERENCE_DATA:
+        table = quote(model._meta.db_table)
+        if via is None:
+            scope = f"FROM {table} t WHERE t.tenant_id = %s"
+        else:
+            link = concrete_field(model, via)
+            parent = quote(link.related_model._meta.db_table)  # type: ignore[union-attr]
+            scope = (
+                f"FROM {table} t JOIN {parent} p ON p.id = t.{quote(link.column)} "
+                "WHERE p.tenant_id = %s"
+            )
+        digest = f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) {scope})"
+        parts.append(f"coalesce({digest}, '')")  # an empty table keeps its place
+    return f"SELECT concat_ws('/', {', '.join(parts)})"
 
 
 def config_of(tenant_id: int, period: Period) -> Config:
