@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from kvit.accounts.models import Account as AccountRow
 from kvit.accounts.models import AccountService
@@ -53,6 +53,7 @@ from kvit.core.config import Config, config_on
 from kvit.core.consumption import Cutoffs
 from kvit.core.periods import Period
 from kvit.db.effective import concrete_field
+from kvit.db.prepared import prepared
 from kvit.ledger.queries import posted_house_volumes
 from kvit.metering.models import Meter as MeterRow
 from kvit.metering.models import Reading as ReadingRow
@@ -210,15 +211,18 @@ class House:
     readings: tuple[core.Reading, ...]
 
 
-def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
-    """`PeriodInputs` for `account_ids` (one tenant), in `QUERIES_PER_CHUNK` queries."""
-    period = catalogue.period
-    first, end = period.first_day, period.end
-    in_period = Q(effective_from__lt=end) & (
-        Q(effective_to__isnull=True) | Q(effective_to__gt=first)
-    )
-    rows = list(
-        AccountRow.objects.filter(pk__any_of=account_ids, tenant_id=catalogue.tenant_id)
+def _in_period(first: date, end: date) -> Q:
+    """Effective-dated rows in force on some day of [first, end)."""
+    return Q(effective_from__lt=end) & (Q(effective_to__isnull=True) | Q(effective_to__gt=first))
+
+
+# The fetch's queries, each compiled once per process (`kvit.db.prepared`).
+
+
+@prepared
+def _account_rows(ids: list[int], tenant_id: int) -> QuerySet[Any, Any]:
+    return (
+        AccountRow.objects.filter(pk__any_of=ids, tenant_id=tenant_id)
         .order_by("pk")
         .values_list(
             "pk",
@@ -235,10 +239,12 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
             "premise__building_id",
         )
     )
-    ids = [row[0] for row in rows]
-    premises = {row[7] for row in rows if row[7] is not None}
-    connected = _group(
-        AccountService.objects.filter(in_period, account_id__any_of=ids)
+
+
+@prepared
+def _connected_rows(ids: list[int], first: date, end: date) -> QuerySet[Any, Any]:
+    return (
+        AccountService.objects.filter(_in_period(first, end), account_id__any_of=ids)
         .order_by("account_id", "service_id", "effective_from")
         .values_list(
             "account_id",
@@ -249,28 +255,64 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
             "tariff_group",
         )
     )
-    registrations = _group(
-        Registration.objects.filter(in_period, account_id__any_of=ids)
+
+
+@prepared
+def _registration_rows(ids: list[int], first: date, end: date) -> QuerySet[Any, Any]:
+    return (
+        Registration.objects.filter(_in_period(first, end), account_id__any_of=ids)
         .order_by("account_id", "effective_from", "person_id")
         .values_list("account_id", "person_id", "effective_from", "effective_to", "kind")
     )
-    owners: dict[int, set[int]] = defaultdict(set)
-    for premise, owner in Ownership.objects.filter(
-        in_period, premise_id__any_of=premises
-    ).values_list("premise_id", "owner_id"):
-        owners[premise].add(owner)
-    benefits = _group(
-        Benefit.objects.filter(in_period, account_id__any_of=ids)
+
+
+@prepared
+def _owner_rows(premises: list[int], first: date, end: date) -> QuerySet[Any, Any]:
+    owners = Ownership.objects.filter(_in_period(first, end), premise_id__any_of=premises)
+    return owners.values_list("premise_id", "owner_id")
+
+
+@prepared
+def _benefit_rows(ids: list[int], first: date, end: date) -> QuerySet[Any, Any]:
+    return (
+        Benefit.objects.filter(_in_period(first, end), account_id__any_of=ids)
         .order_by("account_id", "effective_from", "person_id")
         .values_list("account_id", "person_id", "category_id", "effective_from", "effective_to")
     )
-    absences = _absences(ids, period)
-    meters = _group(
+
+
+@prepared
+def _meter_rows(premises: list[int], first: date) -> QuerySet[Any, Any]:
+    return (
         MeterRow.objects.filter(premise_id__any_of=premises, kind__in=MeterRow.PREMISE_KINDS)
         .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
         .order_by("premise_id", "installed_on", "pk")
         .values_list("premise_id", *METER_COLUMNS)
     )
+
+
+@prepared
+def _impossible_rows(premises: list[int]) -> QuerySet[Any, Any]:
+    return MeterImpossibility.objects.filter(premise_id__any_of=premises).values_list(
+        "premise_id", "resource"
+    )
+
+
+def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
+    """`PeriodInputs` for `account_ids` (one tenant), in `QUERIES_PER_CHUNK` queries."""
+    period = catalogue.period
+    first, end = period.first_day, period.end
+    rows = _account_rows(list(account_ids), catalogue.tenant_id)
+    ids = [row[0] for row in rows]
+    premises = list({row[7] for row in rows if row[7] is not None})
+    connected = _group(_connected_rows(ids, first, end))
+    registrations = _group(_registration_rows(ids, first, end))
+    owners: dict[int, set[int]] = defaultdict(set)
+    for premise, owner in _owner_rows(premises, first, end):
+        owners[premise].add(owner)
+    benefits = _group(_benefit_rows(ids, first, end))
+    absences = _absences(ids, period)
+    meters = _group(_meter_rows(premises, first))
     recent = _months_before(first, RECENT_MONTHS)
 
     def lately(start: date, stop: date | None) -> bool:
@@ -282,11 +324,7 @@ def fetch(catalogue: Catalogue, account_ids: Sequence[int]) -> Chunk:
         if lately(row[2], row[3]) or any(lately(c[2], c[3]) for c in connected.get(row[0], ()))
     }
     readings = _readings(catalogue, meters, moving)
-    impossible = _group(
-        MeterImpossibility.objects.filter(premise_id__any_of=premises).values_list(
-            "premise_id", "resource"
-        )
-    )
+    impossible = _group(_impossible_rows(premises))
     buildings = _buildings({row[11] for row in rows if row[11] is not None})
     inputs = []
     for (
@@ -405,18 +443,25 @@ def _houses(catalogue: Catalogue, buildings: dict[int, core.Building]) -> dict[i
         for pk, building in buildings.items()
         if CommonMeter.PRESENT in building.common_meters.values()
     ]
-    meters = _group(
-        MeterRow.objects.filter(building_id__in=metered, kind=MeterRow.Kind.COMMON_HOUSE)
-        .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=catalogue.period.first_day))
-        .order_by("building_id", "installed_on", "pk")
-        .values_list("building_id", *METER_COLUMNS)
-    )
+    if not metered:
+        return {}
+    meters = _group(_house_meter_rows(metered, catalogue.period.first_day))
     readings = _readings(catalogue, meters, set(meters))  # the whole look-back: rarely many
     houses = {}
     for building, rows in meters.items():
         found, found_readings = _meters(rows, readings)
         houses[building] = House(found, found_readings)
     return houses
+
+
+@prepared
+def _house_meter_rows(buildings: list[int], first: date) -> QuerySet[Any, Any]:
+    return (
+        MeterRow.objects.filter(building_id__any_of=buildings, kind=MeterRow.Kind.COMMON_HOUSE)
+        .filter(Q(removed_on__isnull=True) | Q(removed_on__gt=first))
+        .order_by("building_id", "installed_on", "pk")
+        .values_list("building_id", *METER_COLUMNS)
+    )
 
 
 Row = tuple[Any, ...]
@@ -486,7 +531,12 @@ def _readings(
 
 def _accepted(meter_ids: Sequence[int], since: date, until: date) -> dict[Any, list[Row]]:
     """The accepted readings of the meters taken in [since, until), by meter, in order."""
-    return _group(
+    return _group(_reading_rows(list(meter_ids), since, until)) if meter_ids else {}
+
+
+@prepared
+def _reading_rows(meter_ids: list[int], since: date, until: date) -> QuerySet[Any, Any]:
+    return (
         ReadingRow.objects.filter(
             meter_id__any_of=meter_ids,
             status=ReadingRow.Status.ACCEPTED,
@@ -585,15 +635,7 @@ def _absences(account_ids: Sequence[int], period: Period) -> dict[int, tuple[cor
     """The accounts' temporary absences that reach into the period, by account (one query).
     An absence without its arrival day is left out: it is recalculated once the person is
     back (spec 2.14)."""
-    rows = _group(
-        Absence.objects.filter(
-            account_id__any_of=list(account_ids),
-            effective_from__lt=period.end,
-            effective_to__gte=period.first_day,
-        )
-        .order_by("account_id", "effective_from", "person_id")
-        .values_list("account_id", "person_id", "effective_from", "effective_to", "filed_on")
-    )
+    rows = _group(_absence_rows(list(account_ids), period.first_day, period.end))
     return {
         account: tuple(
             core.Absence(str(person), departure, arrival, filed_on)
@@ -601,6 +643,17 @@ def _absences(account_ids: Sequence[int], period: Period) -> dict[int, tuple[cor
         )
         for account, items in rows.items()
     }
+
+
+@prepared
+def _absence_rows(ids: list[int], first: date, end: date) -> QuerySet[Any, Any]:
+    return (
+        Absence.objects.filter(
+            account_id__any_of=ids, effective_from__lt=end, effective_to__gte=first
+        )
+        .order_by("account_id", "effective_from", "person_id")
+        .values_list("account_id", "person_id", "effective_from", "effective_to", "filed_on")
+    )
 
 
 def _months_before(day: date, months: int) -> date:
@@ -715,11 +768,9 @@ def _categories(
 def _buildings(ids: set[int]) -> dict[int, core.Building]:
     """The chunk's buildings with their common-house meters; house volumes are computed by
     the bill run (`kvit.core.house_balance`), heating seasons have no model yet."""
-    meters = _group(
-        BuildingResource.objects.filter(building_id__any_of=ids).values_list(
-            "building_id", "resource", "common_meter"
-        )
-    )
+    if not ids:
+        return {}
+    meters = _group(_building_resource_rows(list(ids)))
     return {
         pk: core.Building(
             total,
@@ -727,7 +778,19 @@ def _buildings(ids: set[int]) -> dict[int, core.Building]:
             HeatingScheme(heating),
             {RESOURCES[r]: CommonMeter(m) for r, m in meters.get(pk, ())},
         )
-        for pk, total, common, heating in Building.objects.filter(pk__any_of=ids).values_list(
-            "pk", "total_area", "common_area", "heating_scheme"
-        )
+        for pk, total, common, heating in _building_rows(list(ids))
     }
+
+
+@prepared
+def _building_resource_rows(ids: list[int]) -> QuerySet[Any, Any]:
+    return BuildingResource.objects.filter(building_id__any_of=ids).values_list(
+        "building_id", "resource", "common_meter"
+    )
+
+
+@prepared
+def _building_rows(ids: list[int]) -> QuerySet[Any, Any]:
+    return Building.objects.filter(pk__any_of=ids).values_list(
+        "pk", "total_area", "common_area", "heating_scheme"
+    )

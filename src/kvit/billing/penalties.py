@@ -45,7 +45,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DateField, F, Q, Sum, When
+from django.db.models import Case, DateField, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 
 from kvit.billing.mapping import Catalogue, Chunk
@@ -67,6 +67,7 @@ from kvit.core.penalties import (
 )
 from kvit.core.penalty_tables import key_rates_from_parameters
 from kvit.core.periods import Period
+from kvit.db.prepared import prepared
 from kvit.ledger.models import CENT, LedgerEntry
 from kvit.ledger.queries import ReversedAs
 from kvit.parameters.models import Parameter
@@ -173,14 +174,29 @@ def ledger_of(
     day. The services of `limited` (a scheme with a total limit, contract_uz: the limit is
     a share of the base on delay day 1 and counts what the earlier months accrued) get the
     principal alone and every payment by day."""
-    start = period.first_day
+    rows = _debt_rows(list(account_ids), period.first_day, list(limited))
+    principal: dict[Key, Decimal] = {}
+    paid: dict[Key, list[Payment]] = defaultdict(list)
+    for account, provider, service, origin, day, total in rows:
+        if service not in services:  # no penalty scheme, or an entry without a service
+            continue
+        amount = _money(total)
+        key = (account, provider, service, _day(origin))
+        if day is None:
+            if amount > 0:  # SQLite's float sums may leave a trace of a paid obligation
+                principal[key] = amount
+        elif amount < 0:  # a payment; one fully reversed nets to zero
+            paid[key].append(Payment(_day(day), -amount))
+    return principal, paid
+
+
+@prepared
+def _debt_rows(account_ids: list[int], start: date, limited: list[int]) -> QuerySet[Any, Any]:
     line_kind = ReversedAs("kind")
     paid_on = ReversedAs("posted_on")
-    by_day = Q(paid_on__gte=start)
-    if limited:
-        by_day |= Q(service_id__in=limited)
-    rows = (
-        LedgerEntry.objects.filter(account_id__any_of=list(account_ids), kind__in=KINDS)
+    by_day = Q(paid_on__gte=start) | Q(service_id__any_of=limited)
+    return (
+        LedgerEntry.objects.filter(account_id__any_of=account_ids, kind__in=KINDS)
         .annotate(line_kind=line_kind, origin=Coalesce("corrects_period", "period"))
         .filter(origin__lt=start, line_kind__in=(*PRINCIPAL_KINDS, PAYMENT))
         .exclude(rule=Rule.PENALTY.value)  # penalties, their corrections, payments of them
@@ -197,19 +213,6 @@ def ledger_of(
         .filter(Q(total__gt=0) | Q(day__isnull=False))
         .order_by()
     )
-    principal: dict[Key, Decimal] = {}
-    paid: dict[Key, list[Payment]] = defaultdict(list)
-    for account, provider, service, origin, day, total in rows:
-        if service not in services:  # no penalty scheme, or an entry without a service
-            continue
-        amount = _money(total)
-        key = (account, provider, service, _day(origin))
-        if day is None:
-            if amount > 0:  # SQLite's float sums may leave a trace of a paid obligation
-                principal[key] = amount
-        elif amount < 0:  # a payment; one fully reversed nets to zero
-            paid[key].append(Payment(_day(day), -amount))
-    return principal, paid
 
 
 def parameter_rows(tenant_id: int) -> list[ParameterRow]:

@@ -15,6 +15,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, ForeignObject
 from django.db.models.lookups import In
 
+from kvit.db.prepared import Slot
+
 
 @ForeignObject.register_lookup  # a foreign key keeps a lookup set of its own
 @Field.register_lookup
@@ -22,11 +24,16 @@ class AnyOf(In):  # type: ignore[type-arg]
     lookup_name = "any_of"
 
     def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, Slot):
+            return self.rhs
         if self.rhs_is_direct_value():
             return [value for value in self.rhs if value is not None]
         return super().get_prep_lookup()
 
     def as_postgresql(self, compiler: Any, connection: Any) -> Any:
+        if isinstance(self.rhs, Slot):  # a prepared query's list (`kvit.db.prepared`)
+            lhs, lhs_params = self.process_lhs(compiler, connection)
+            return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
         if not self.rhs_is_direct_value():
             return super().as_sql(compiler, connection)
         if not self.rhs:

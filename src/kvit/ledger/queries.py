@@ -32,6 +32,7 @@ from kvit.core.codes import LineKind
 from kvit.core.inputs import PostedLine
 from kvit.core.periods import Period
 from kvit.db.effective import concrete_field
+from kvit.db.prepared import prepared
 from kvit.ledger.models import CENT, ENGINE_KINDS, AccountBalance, LedgerEntry
 
 ZERO = Decimal("0.00")
@@ -158,14 +159,39 @@ def posted_lines_of(
       the first entry of the key (the original line the others correct).
     """
     day = period.first_day if isinstance(period, Period) else period
-    line_kind = ReversedAs("kind")
-    rows = (
-        LedgerEntry.objects.filter(account_id__any_of=list(account_ids))
+    rows = _posted_line_rows(list(account_ids), day)
+    month = Period.of(day)
+    found: dict[int, list[PostedLine]] = defaultdict(list)
+    for account, provider, service, kind, rule, zone, tier, start, end, *sums in rows:
+        total, volume, first = sums
+        found[account].append(
+            PostedLine(
+                provider=str(provider),
+                service=service or "",
+                period=month,
+                kind=LineKind(kind),
+                amount=_money(total),
+                quantity=_volume(volume),
+                rule=rule,
+                zone=zone,
+                tier=tier,
+                span_from=start,
+                span_to=end,
+                entry=str(first),
+            )
+        )
+    return {account: tuple(lines) for account, lines in found.items()}
+
+
+@prepared
+def _posted_line_rows(account_ids: list[int], day: date) -> QuerySet[Any, Any]:
+    return (
+        LedgerEntry.objects.filter(account_id__any_of=account_ids)
         # A correction of `day` is posted in a later period: `period >= day` lets the
         # (account, period) index skip the account's older history.
         .filter(period__gte=day)
         .filter(Q(corrects_period=day) | Q(period=day, corrects_period__isnull=True))
-        .annotate(line_kind=line_kind)
+        .annotate(line_kind=ReversedAs("kind"))
         .filter(line_kind__in=ENGINE_KINDS)
         .values_list(
             "account_id",
@@ -194,27 +220,6 @@ def posted_lines_of(
             "first",
         )
     )
-    month = Period.of(day)
-    found: dict[int, list[PostedLine]] = defaultdict(list)
-    for account, provider, service, kind, rule, zone, tier, start, end, *sums in rows:
-        total, volume, first = sums
-        found[account].append(
-            PostedLine(
-                provider=str(provider),
-                service=service or "",
-                period=month,
-                kind=LineKind(kind),
-                amount=_money(total),
-                quantity=_volume(volume),
-                rule=rule,
-                zone=zone,
-                tier=tier,
-                span_from=start,
-                span_to=end,
-                entry=str(first),
-            )
-        )
-    return {account: tuple(lines) for account, lines in found.items()}
 
 
 def posted_house_volumes(
@@ -226,26 +231,31 @@ def posted_house_volumes(
     `posted_lines_of` counts them (a correction of a closed period for it, a reversal as
     what it reverses; a true-up of an earlier period's days not), leaving out `rules`. What
     the house balance reads of the premises not rated with a chunk (real time)."""
-    day = period.first_day
-    line_kind = ReversedAs("kind")
-    rows = (
+    rows = _house_volume_rows(list(buildings), list(excluding), period.first_day, list(rules))
+    return [(building, kind, service, _volume(volume)) for building, kind, service, volume in rows]
+
+
+@prepared
+def _house_volume_rows(
+    buildings: list[int], excluding: list[int], day: date, rules: list[str]
+) -> QuerySet[Any, Any]:
+    return (
         LedgerEntry.objects.filter(
-            account__premise__building_id__any_of=list(buildings),
+            account__premise__building_id__any_of=buildings,
             service__isnull=False,
             quantity__isnull=False,
             period__gte=day,  # as in `posted_lines_of`
         )
-        .exclude(account_id__any_of=list(excluding))
+        .exclude(account_id__any_of=excluding)
         .filter(Q(corrects_period=day) | Q(period=day, corrects_period__isnull=True))
-        .exclude(rule__in=list(rules))
+        .exclude(rule__any_of=rules)
         .filter(Q(span_from__isnull=True) | Q(span_from__gte=day))
-        .annotate(line_kind=line_kind)
+        .annotate(line_kind=ReversedAs("kind"))
         .filter(line_kind__in=(LineKind.CHARGE.value, LineKind.RECALCULATION.value))
         .values_list("account__premise__building_id", "account__premise__kind", "service_id")
         .annotate(volume=Coalesce(Sum("quantity"), Value(Decimal(0)), output_field=VOLUME))
         .order_by()
     )
-    return [(building, kind, service, _volume(volume)) for building, kind, service, volume in rows]
 
 
 # --- the cache checked against the entries ---------------------------------------------------
