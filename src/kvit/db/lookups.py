@@ -9,13 +9,25 @@ codes): no per-value conversion.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Field, ForeignObject
+from django.db.models import Expression, Field, ForeignObject
 from django.db.models.lookups import In
 
-from kvit.db.prepared import Slot
+
+class Slot(Expression):
+    """The placeholder of a prepared query's argument `index` (its value comes at run;
+    `kvit.db.prepared`)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "%s", [self]
 
 
 @ForeignObject.register_lookup  # a foreign key keeps a lookup set of its own
@@ -39,4 +51,18 @@ class AnyOf(In):  # type: ignore[type-arg]
         if not self.rhs:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+        return f"{lhs} = ANY(%s)", [*lhs_params, array_value(self.rhs)]
+
+
+def array_value(values: Iterable[Any]) -> Any:
+    """`values` as a PostgreSQL array parameter: a list of integers as the array's text
+    ('{1,2,3}', which PostgreSQL reads as the column's type), anything else as a list.
+    psycopg writes a list into the query element by element in Python: 12,000 ids take
+    7 ms that way, 1 ms as text."""
+    found = list(values)
+    return array_text(found) if all(type(value) is int for value in found) else found
+
+
+def array_text(values: Iterable[int | Decimal]) -> str:
+    """Integers or decimals as PostgreSQL array text: '{1,2,3}'."""
+    return "{" + ",".join(map(str, values)) + "}"

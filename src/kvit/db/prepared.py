@@ -23,22 +23,13 @@ from typing import Any, ParamSpec
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Expression, QuerySet
+from django.db.models import QuerySet
 from django.db.models.query import ValuesListIterable
+
+from kvit.db.lookups import Slot, array_value
 
 P = ParamSpec("P")
 Row = tuple[Any, ...]
-
-
-class Slot(Expression):
-    """The placeholder of a prepared query's argument `index` (its value comes at run)."""
-
-    def __init__(self, index: int) -> None:
-        super().__init__()
-        self.index = index
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s", [self]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +56,12 @@ def prepared(build: Callable[P, QuerySet[Any, Any]]) -> Callable[P, list[Row]]:
         query = compiled[0]
         if query is None:
             return []
-        params: list[Any] = [args[p.index] if isinstance(p, Slot) else p for p in query.params]
+        params: list[Any] = [
+            (array_value(value) if isinstance(value := args[p.index], list) else value)
+            if isinstance(p, Slot)
+            else p
+            for p in query.params
+        ]
         with connection.cursor() as cursor:
             cursor.execute(query.sql, params)
             rows: list[Row] = cursor.fetchall()
