@@ -53,9 +53,16 @@ def _insert(
 
 def plan_for_few_rows(connection: BaseDatabaseWrapper) -> None:
     """For the rest of the transaction, plan queries as the many small ones they are (a
-    chunk's or one account's): on PostgreSQL no JIT compilation and no parallel workers,
-    whose start-up (10–300 ms) costs more than such a query. Reports keep both."""
+    chunk's or one account's, each reading by key): on PostgreSQL no JIT compilation and no
+    parallel workers, whose start-up (10–300 ms) costs more than such a query, and no scan
+    of a whole table where an index leads to the rows. Without statistics — a ledger filling
+    up in its first bill run, before autovacuum analyses it — the planner took the debts of
+    a chunk by reading all 6 million entries (1.3 s instead of 20 ms, every chunk). Reports
+    keep all three."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        with connection.cursor() as cursor:  # SET LOCAL of the three, in one round trip
+            cursor.execute(
+                "SELECT set_config('jit', 'off', true), "
+                "set_config('max_parallel_workers_per_gather', '0', true), "
+                "set_config('enable_seqscan', 'off', true)"
+            )
