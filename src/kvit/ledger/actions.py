@@ -313,7 +313,7 @@ def _upsert_deltas(deltas: dict[BalanceKey, Decimal]) -> None:
                 "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[]) "
                 "ON CONFLICT (account_id, provider_id, service_id) WHERE service_id IS NOT NULL "
                 "DO UPDATE SET amount = b.amount + EXCLUDED.amount",
-                [*_columns(with_service), array_text(v for _, v in with_service)],
+                _columns([(*key, delta) for key, delta in with_service]),
             )  # fmt: skip
         if without:
             cursor.execute(
@@ -321,13 +321,13 @@ def _upsert_deltas(deltas: dict[BalanceKey, Decimal]) -> None:
                 "SELECT a, p, NULL, d FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) "
                 "AS t(a, p, d) ON CONFLICT (account_id, provider_id) WHERE service_id IS NULL "
                 "DO UPDATE SET amount = b.amount + EXCLUDED.amount",
-                [*_columns(without)[:2], array_text(v for _, v in without)],
+                _columns([(account, provider, delta) for (account, provider, _), delta in without]),
             )  # fmt: skip
 
 
-def _columns(deltas: list[tuple[BalanceKey, Decimal]]) -> list[str]:
-    """The account, provider and service columns of `deltas` as array text."""
-    return [array_text(key[i] or 0 for key, _ in deltas) for i in range(3)]
+def _columns(rows: list[tuple[Any, ...]]) -> list[str]:
+    """Each column of `rows` (ids and amounts) as array text, for `unnest`."""
+    return [array_text(column) for column in zip(*rows, strict=True)]
 
 
 ENTRY_COLUMNS = (
