@@ -1,7 +1,8 @@
 """Changes of billing inputs, billed at once (the real-time path for reference data).
 
-An action that saves or deletes a dated input row — a registration, a benefit, a temporary
-absence, a tariff or norm version, a connected service — does it inside `recalculating()`
+An action that saves or deletes an input row — a registration, a benefit, a temporary
+absence, a tariff or norm version, a connected service, a meter, a premise's or a building's
+own fields (`undated`: in force for every period) — does it inside `recalculating()`
 and `track()`s the row first. When the outermost block ends, still in its transaction, each
 tracked row's version before is compared with the one the database holds now
 (`kvit.core.dating.first_difference`): from the first day that differs, the accounts the row
@@ -78,6 +79,23 @@ def dated(
             return None
         extra = children(pk) if children is not None else ()
         return Version(row[0], DateRange(row[1], row[2]), (*row[3:], *extra))
+
+    return version
+
+
+ALWAYS = date.min
+"""Where the version of a row without dates begins: billing reads it for every period."""
+
+
+def undated(model: type[models.Model], tenant: str, *key: str) -> Callable[[int], Version | None]:
+    """The `Input.version` of a row without dates (a premise's area, a building's
+    common-house meters): billing reads what it holds now for every period, so a change
+    reaches every billed period, the closed ones by recalculations in the open one, as a
+    fresh recalculation of them would find."""
+
+    def version(pk: int) -> Version | None:
+        row = model._default_manager.filter(pk=pk).values_list(tenant, *key).first()
+        return None if row is None else Version(row[0], DateRange(ALWAYS, None), row[1:])
 
     return version
 

@@ -61,6 +61,9 @@ BENEFIT_CONFIRMED = "benefit_confirmed"  # a benefit was confirmed for the perio
 BENEFIT_ENDED = "benefit_ended"  # a benefit was ended (or removed) for the period afterwards
 RESIDENTS_CHANGED = "residents_changed"  # a registration of the period changed (1.6)
 ABSENCE_DOCUMENTED = "absence_documented"  # an absence was documented afterwards (2.14)
+PREMISE_CHANGED = "premise_changed"  # a premise's area, kind, rooms or meter impossibility
+BUILDING_CHANGED = "building_changed"  # a building's areas, heating or common-house meters
+METER_CHANGED = "meter_changed"  # a meter's own fields (dates, digits, ratio, status)
 RECALCULATED = "recalculated"  # any other change of the period's inputs
 REASONS = (
     LATE_READING,
@@ -69,6 +72,9 @@ REASONS = (
     BENEFIT_ENDED,
     RESIDENTS_CHANGED,
     ABSENCE_DOCUMENTED,
+    PREMISE_CHANGED,
+    BUILDING_CHANGED,
+    METER_CHANGED,
     RECALCULATED,
 )
 

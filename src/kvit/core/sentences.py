@@ -420,6 +420,9 @@ REASONS: dict[str, dict[str, str]] = {
         "benefit_ended": "прекращена льгота",
         "residents_changed": "изменился состав зарегистрированных",
         "absence_documented": "подтверждено временное отсутствие",
+        "premise_changed": "изменились данные помещения",
+        "building_changed": "изменились данные дома",
+        "meter_changed": "изменились данные счётчика",
         "recalculated": "изменились данные расчёта",
     },
     EN: {
@@ -429,6 +432,9 @@ REASONS: dict[str, dict[str, str]] = {
         "benefit_ended": "benefit ended",
         "residents_changed": "registered residents changed",
         "absence_documented": "temporary absence documented",
+        "premise_changed": "premise data changed",
+        "building_changed": "building data changed",
+        "meter_changed": "meter data changed",
         "recalculated": "calculation data changed",
     },
 }

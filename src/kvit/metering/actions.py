@@ -23,12 +23,12 @@ from simple_history.utils import bulk_create_with_history
 
 from kvit.accounts.models import Account
 from kvit.billing.actions import billed_since, recalculate_accounts
-from kvit.billing.changes import Input, Recalculation, Version, recalculating, remove, save
-from kvit.billing.mapping import config_of
+from kvit.billing.changes import Input, Recalculation, Version, remove, save
+from kvit.billing.mapping import METER_COLUMNS, config_of
 from kvit.core.consumption import cutoff_date
 from kvit.core.dating import DateRange
 from kvit.core.periods import Period
-from kvit.core.rebilling import LATE_READING
+from kvit.core.rebilling import LATE_READING, METER_CHANGED
 from kvit.metering.models import Meter, Reading
 
 
@@ -77,15 +77,36 @@ def _accounts(version: Version, since: date) -> list[int]:
 
 
 READINGS = Input("reading", LATE_READING, _version, _accounts)
+METER_FIELDS = tuple(name for name in METER_COLUMNS if name not in ("pk", "installed_on"))
+"""What billing reads of a meter besides its installation day (`kvit.billing.mapping`)."""
+
+
+def _meter_version(pk: int) -> Version | None:
+    """A meter as billing sees it: from its installation day on, whatever it changed (a
+    removal day, a failure, a transformation ratio changes the volumes since then)."""
+    row = (
+        Meter.objects.filter(pk=pk)
+        .values_list("tenant_id", "installed_on", *METER_FIELDS, "premise_id", "building_id")
+        .first()
+    )
+    if row is None:
+        return None
+    tenant_id, installed_on, *key = row
+    return Version(tenant_id, DateRange(installed_on, None), tuple(key))
+
+
+METERS = Input("meter", METER_CHANGED, _meter_version, _accounts)
 
 
 def save_meter(meter: Meter, *, user: Any = None) -> Recalculation:
-    """Save a meter (ValidationError: nothing saved); the readings saved in the same block
-    (its page's) are billed when the block ends. Its own fields are no billing input yet."""
-    meter.full_clean()
-    with recalculating(user) as batch:
-        meter.save()
-    return batch
+    """Save a new or changed meter (ValidationError: nothing saved), billed at once from its
+    installation day, with the readings saved in the same block (its page's)."""
+    return save(METERS, meter, user=user)
+
+
+def remove_meter(meter: Meter, *, user: Any = None) -> Recalculation:
+    """Delete a meter entered by mistake (one without readings), billed at once."""
+    return remove(METERS, meter, user=user)
 
 
 def save_reading(reading: Reading, *, user: Any = None) -> Recalculation:

@@ -21,7 +21,15 @@ from kvit.core.rebilling import (
     RECALCULATED,
     RESIDENTS_CHANGED,
 )
-from kvit.people.models import Absence, Benefit, BenefitCategory, Person, Registration
+from kvit.people.models import (
+    Absence,
+    Benefit,
+    BenefitCategory,
+    Ownership,
+    Person,
+    Registration,
+)
+from kvit.premises.actions import premise_accounts
 
 REGISTRATIONS = Input(
     "registration",
@@ -43,6 +51,24 @@ ABSENCES = Input(
     own_account,
     ended_reason=RECALCULATED,
 )
+
+OWNERSHIPS = Input(
+    "ownership",
+    RECALCULATED,
+    dated(Ownership, "premise__tenant_id", "owner_id", "premise_id"),
+    premise_accounts,
+)
+
+
+def save_ownership(ownership: Ownership, *, user: Any = None) -> Recalculation:
+    """Save a new or changed ownership of a premise, billed at once for its accounts (an
+    owner's benefits follow the owners)."""
+    return save(OWNERSHIPS, ownership, user=user)
+
+
+def remove_ownership(ownership: Ownership, *, user: Any = None) -> Recalculation:
+    """Delete an ownership entered by mistake, billed at once."""
+    return remove(OWNERSHIPS, ownership, user=user)
 
 
 # --- registrations (spec 1.6) ---------------------------------------------------------------
