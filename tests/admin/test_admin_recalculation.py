@@ -15,6 +15,7 @@ from kvit.ledger.actions import close_period, open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.metering.models import Meter, Reading
 from kvit.people.models import Registration
+from kvit.premises.models import MeterImpossibility, Premise
 from kvit.tariffs.models import Tariff
 from realtime_world import (
     JULY,
@@ -258,3 +259,22 @@ def test_a_reading_on_the_meter_page_that_finds_no_open_period_is_refused(
         Decimal("100.000"),
         Decimal("105.000"),
     ]
+
+
+def test_a_premise_area_and_its_impossibility_act_saved_on_its_page_are_billed_at_once(
+    make: Any, client_as: Any
+) -> None:
+    account, client = billed_account(make, client_as, "engineer")
+    url = admin_url(Premise, "change", account.premise_id)
+    data = add_rows(
+        form_data(client.get(url)),
+        "meter_impossibilities",
+        {"resource": "cold_water", "act_number": "7", "act_on": "2020-01-01"},
+    )
+    data["area"] = "60.00"
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert any(text.startswith("Recalculation for 2025-06, 2025-07") for text in said(response))
+    assert Premise.objects.get(pk=account.premise_id).area == Decimal("60.00")
+    assert MeterImpossibility.objects.filter(premise_id=account.premise_id).count() == 1
+    assert_current(account.tenant)

@@ -158,9 +158,11 @@ class RecalculatingAdmin:
 
 class RecalculatingFormSet:
     """An inline formset (before the formset base) whose rows are saved through `save_row`,
-    inside the page's `recalculating` block; rows are not deleted here (end them instead)."""
+    inside the page's `recalculating` block, and deleted through `remove_row` where the
+    inline lets them be deleted (dated rows are ended instead)."""
 
     save_row: Act
+    remove_row: Act | None = None
 
     def save_new(self, form: Any, commit: bool = True) -> models.Model:
         obj: models.Model = super().save_new(form, commit=False)  # type: ignore[misc]
@@ -173,6 +175,12 @@ class RecalculatingFormSet:
         if commit:
             self.save_row(changed)
         return changed
+
+    def delete_existing(self, obj: Any, commit: bool = True) -> None:
+        if commit and self.remove_row is not None:
+            self.remove_row(obj)
+        else:
+            super().delete_existing(obj, commit)  # type: ignore[misc]
 
 
 class BilledInline(ScopedTabularInline):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from unfold.forms import PaginationInlineFormSet
 
@@ -15,10 +16,17 @@ from kvit.users.admin_scoping import (
 )
 
 
+class MeterFormSet(RecalculatingFormSet, BaseInlineFormSet):  # type: ignore[type-arg]
+    save_row = staticmethod(actions.save_meter)
+    remove_row = staticmethod(actions.remove_meter)
+
+
 class MeterInline(ScopedTabularInline):
-    """A premise's meters; each opens on its own page with its readings."""
+    """A premise's meters, billed at once when added, corrected or deleted here; each opens
+    on its own page with its readings."""
 
     model = Meter
+    formset = MeterFormSet
     fk_name = "premise"
     fields = ("kind", "resource", "serial_number", "zones", "installed_on", "status", "removed_on")
     show_change_link = True
@@ -45,6 +53,7 @@ class MeterAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
     at once, together (`kvit.metering.actions`)."""
 
     save_row = staticmethod(actions.save_meter)
+    remove_row = staticmethod(actions.remove_meter)
     list_display = (
         "serial_number",
         "resource",

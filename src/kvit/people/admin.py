@@ -22,8 +22,12 @@ from kvit.users.admin_scoping import (
 DATES = ("effective_from", "effective_to")
 
 
-class OwnershipFormSet(EffectiveDatedInlineFormSet):
-    """A premise's ownership shares add up to exactly 1 on every date (spec 1.5)."""
+class OwnershipFormSet(RecalculatingFormSet, EffectiveDatedInlineFormSet):
+    """A premise's ownership shares add up to exactly 1 on every date (spec 1.5); saved and
+    deleted billed at once (the owners count in the premise's charges)."""
+
+    save_row = staticmethod(actions.save_ownership)
+    remove_row = staticmethod(actions.remove_ownership)
 
     def clean(self) -> None:
         super().clean()

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from kvit.billing.admin import RecalculatingAdmin, RecalculatingFormSet
 from kvit.metering.admin import MeterInline
 from kvit.people.admin import OwnershipInline
+from kvit.premises import actions
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 from kvit.users.admin_scoping import (
     LargeTable,
@@ -14,18 +17,34 @@ from kvit.users.admin_scoping import (
 )
 
 
+class BuildingResourceFormSet(RecalculatingFormSet, BaseInlineFormSet):  # type: ignore[type-arg]
+    save_row = staticmethod(actions.save_building_resource)
+    remove_row = staticmethod(actions.remove_building_resource)
+
+
 class BuildingResourceInline(ScopedTabularInline):
     model = BuildingResource
+    formset = BuildingResourceFormSet
     fields = ("resource", "common_meter")
+
+
+class MeterImpossibilityFormSet(RecalculatingFormSet, BaseInlineFormSet):  # type: ignore[type-arg]
+    save_row = staticmethod(actions.save_meter_impossibility)
+    remove_row = staticmethod(actions.remove_meter_impossibility)
 
 
 class MeterImpossibilityInline(ScopedTabularInline):
     model = MeterImpossibility
+    formset = MeterImpossibilityFormSet
     fields = ("resource", "act_number", "act_on")
 
 
 @admin.register(Building)
-class BuildingAdmin(ScopedModelAdmin):
+class BuildingAdmin(RecalculatingAdmin, ScopedModelAdmin):
+    """A building with its common-house meter flags: its areas, heating scheme, due day and
+    flags are billed at once for every account of the building (`kvit.premises.actions`)."""
+
+    save_row = staticmethod(actions.save_building)
     list_display = (
         "address",
         "management_method",
@@ -56,7 +75,9 @@ class BuildingAdmin(ScopedModelAdmin):
 
 
 @admin.register(BuildingResource)
-class BuildingResourceAdmin(ScopedModelAdmin):
+class BuildingResourceAdmin(RecalculatingAdmin, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_building_resource)
+    remove_row = staticmethod(actions.remove_building_resource)
     list_display = ("building", "resource", "common_meter")
     list_select_related = ("building",)
     list_filter = ("resource", "common_meter", ("building", ScopedAutocompleteFilter))
@@ -65,7 +86,11 @@ class BuildingResourceAdmin(ScopedModelAdmin):
 
 
 @admin.register(Premise)
-class PremiseAdmin(LargeTable, ScopedModelAdmin):
+class PremiseAdmin(RecalculatingAdmin, LargeTable, ScopedModelAdmin):
+    """A premise with its owners, meters and meter impossibility acts, saved together and
+    billed at once for the premise's accounts."""
+
+    save_row = staticmethod(actions.save_premise)
     list_display = ("__str__", "kind", "area", "living_area", "rooms", "communal_flat")
     list_select_related = ("building",)
     list_filter = ("kind", "communal_flat", ("building", ScopedAutocompleteFilter))
@@ -86,7 +111,9 @@ class PremiseAdmin(LargeTable, ScopedModelAdmin):
 
 
 @admin.register(MeterImpossibility)
-class MeterImpossibilityAdmin(ScopedModelAdmin):
+class MeterImpossibilityAdmin(RecalculatingAdmin, ScopedModelAdmin):
+    save_row = staticmethod(actions.save_meter_impossibility)
+    remove_row = staticmethod(actions.remove_meter_impossibility)
     list_display = ("premise", "resource", "act_number", "act_on")
     list_select_related = ("premise__building",)
     list_filter = ("resource",)
