@@ -30,6 +30,7 @@ from kvit.core.dating import DateRange
 from kvit.core.periods import Period
 from kvit.core.rebilling import LATE_READING, METER_CHANGED
 from kvit.metering.models import Meter, Reading
+from kvit.premises.actions import accounts_of
 
 
 def reading_period(taken_on: date, cutoff_day: int) -> Period:
@@ -65,15 +66,10 @@ def _version(pk: int) -> Version | None:
 
 
 def _accounts(version: Version, since: date) -> list[int]:
-    """The premise's accounts; for a common-house meter, the building's."""
+    """The premise's accounts; for a common-house meter, the building's; none for a meter of
+    a network node (the energy balance, not a charge)."""
     premise_id, building_id = version.key[-2:]
-    if premise_id is not None:
-        accounts = Account.objects.filter(premise_id=premise_id)
-    elif building_id is not None:
-        accounts = Account.objects.filter(premise__building_id=building_id)
-    else:
-        return []  # a meter of a network node: the energy balance, not a charge
-    return list(accounts.values_list("pk", flat=True))
+    return accounts_of(premise_id, building_id)
 
 
 READINGS = Input("reading", LATE_READING, _version, _accounts)

@@ -17,15 +17,25 @@ from kvit.core.rebilling import BUILDING_CHANGED, PREMISE_CHANGED
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 
 
+def accounts_of(premise_id: int | None = None, building_id: int | None = None) -> list[int]:
+    """The ids of the accounts of a premise, or of every premise of a building."""
+    if premise_id is not None:
+        accounts = Account.objects.filter(premise_id=premise_id)
+    elif building_id is not None:
+        accounts = Account.objects.filter(premise__building_id=building_id)
+    else:
+        return []
+    return list(accounts.values_list("pk", flat=True))
+
+
 def premise_accounts(version: Version, since: date) -> list[int]:
-    """The accounts of the premise whose id is the version's last key field."""
-    return list(Account.objects.filter(premise_id=version.key[-1]).values_list("pk", flat=True))
+    """`Input.accounts` of a row whose last key field is its premise's id."""
+    return accounts_of(premise_id=version.key[-1])
 
 
 def building_accounts(version: Version, since: date) -> list[int]:
-    """The accounts of the building whose id is the version's last key field."""
-    accounts = Account.objects.filter(premise__building_id=version.key[-1])
-    return list(accounts.values_list("pk", flat=True))
+    """`Input.accounts` of a row whose last key field is its building's id."""
+    return accounts_of(building_id=version.key[-1])
 
 
 # What billing reads of each (`kvit.billing.mapping`), the row's own id last.
