@@ -22,7 +22,7 @@ from kvit.core.house_balance import measure_house_meters, rate_building
 from kvit.core.issues import Issue, Severity
 from kvit.core.lines import ChargeLine, Rating
 from kvit.core.periods import Period
-from kvit.core.rating import rate_all
+from kvit.core.rating import collector_paused, rate_all
 from kvit.core.rebilling import diff
 from kvit.core.records import issue_data
 from kvit.core.tariffs import TariffBook
@@ -94,6 +94,7 @@ def rate_chunk(
     return [rating for rating in ratings if rating is not None], problems
 
 
+@collector_paused()
 def recompute(
     catalogue: Catalogue,
     account_ids: Sequence[int],
@@ -158,6 +159,7 @@ def recompute(
     return Outcome(proposed, written.entries, written.amount, skipped, warnings, seconds, changed)
 
 
+@collector_paused()
 def recompute_penalties(
     catalogue: Catalogue,
     account_ids: Sequence[int],
