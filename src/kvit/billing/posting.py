@@ -9,13 +9,13 @@ explanation (`kvit.core.records`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.utils import timezone
 
 from kvit.billing.mapping import Catalogue, Chunk, shortest
@@ -25,7 +25,6 @@ from kvit.core.records import explanation_data
 from kvit.ledger.actions import post_rows
 
 PLACES = 6  # of the ledger's quantity and tariff columns
-_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: `json.dumps` makes one per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +94,7 @@ def row_of(
         line.tier,
         span.start,
         span.end,
-        _JSON.encode(explanation_data(explanation)),
+        orjson.dumps(explanation_data(explanation)).decode(),  # 8× `json`: a bill run's millions
         None if corrects is None else int(str(corrects)),
         None if corrected is None else corrected.first_day,
         explanation.reason,
