@@ -149,7 +149,8 @@ def collector_paused() -> Iterator[None]:
     hundreds of thousands of small objects, and every 700 of them would start a collection
     that walks what the process already holds (the loaded inputs, the lines so far): a third
     of the time at 20,000 accounts, growing with the chunk. Reference counting still frees
-    everything at once.
+    everything at once. Also a decorator: the bulk paths around the engine (a chunk's fetch
+    and posting, a registry's batch) pause it too, for the same reason.
     """
     paused = gc.isenabled()
     gc.disable()

@@ -59,6 +59,7 @@ from kvit.core import allocation as engine
 from kvit.core.money import to_decimal
 from kvit.core.penalties import scheme
 from kvit.core.periods import Period
+from kvit.core.rating import collector_paused
 from kvit.core.rebilling import RECALCULATED
 from kvit.db.bulk import insert_rows, plan_for_few_rows
 from kvit.db.effective import concrete_field
@@ -208,6 +209,7 @@ def post_payment(record: PaymentRecord, *, user: Any = None) -> Outcome:
     return outcome
 
 
+@collector_paused()
 def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list[Outcome]:
     """Post a batch of payments of one organisation, in one transaction; one outcome per
     record, in their order. Refused as a whole (ValidationError) when a record is invalid or

@@ -52,6 +52,7 @@ from django.utils.translation import gettext as _
 
 from kvit.accounts.models import Account
 from kvit.core.periods import Period
+from kvit.core.rating import collector_paused
 from kvit.db.bulk import insert_rows
 from kvit.db.effective import concrete_field
 from kvit.metering.actions import record_readings
@@ -256,6 +257,7 @@ class _Import:
         registry.lines = reader.totals.count
         registry.amount = reader.totals.amount
 
+    @collector_paused()  # a batch's thousands of rows are freed by reference counting
     def _batch(self, batch: list[parsing.Record], reader: parsing.Reader) -> None:
         if self.progress and batch:
             self.progress(batch[-1].number, reader.lines)
