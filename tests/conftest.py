@@ -415,7 +415,8 @@ def empty_append_only_tables() -> None:
         if any(isinstance(c, AppendOnly) for c in model._meta.constraints)
     ]
     # What refers to rows per statement (kvit.db.references) protects them from a delete:
-    # SQLite's flush deletes table by table, so those rows go first too.
+    # SQLite's flush deletes table by table, so those rows go too, after the append-only
+    # ones (a registry's lines refer to its payments).
     referring = [
         model._meta.db_table
         for model in apps.get_models()
@@ -424,8 +425,6 @@ def empty_append_only_tables() -> None:
     ]
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in referring:
-            cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 (model metadata)
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending before ALTER
             for table in tables:
@@ -439,6 +438,8 @@ def empty_append_only_tables() -> None:
                     cursor.execute(f"DROP TRIGGER {quote(name)}")
             for table in tables:
                 cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 (model metadata)
+        for table in referring:
+            cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608 (model metadata)
     install_sqlite_triggers()
 
 

@@ -10,11 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
+from django.utils import timezone
 
 from kvit.db.references import References, dangling, referenced
 from kvit.ledger.actions import ENTRY_COLUMNS, open_period, post_rows
 from kvit.ledger.models import AccountBalance, LedgerEntry
+from kvit.payments.models import Payment, PaymentEvent
+from kvit.registries.models import Registry, RegistryLine
 
 JAN = date(2024, 1, 1)
 ENTRIES = "ledger_entry_references"
@@ -149,17 +152,103 @@ def test_an_unreferenced_row_can_be_deleted(books: dict[str, Any], make: Any) ->
     assert not type(spare).objects.filter(pk=spare.pk).exists()
 
 
-def test_the_constraint_is_declared_and_its_foreign_keys_make_no_row_checks() -> None:
-    found = [c for c in LedgerEntry._meta.constraints if isinstance(c, References)]
-    assert [c.name for c in found] == [ENTRIES]
-    for name in found[0].fields:
-        assert LedgerEntry._meta.get_field(name).db_constraint is False  # type: ignore[union-attr]
-    assert found[0].deconstruct()[2] == {
+BULK = [LedgerEntry, AccountBalance, Payment, PaymentEvent, RegistryLine]
+"""The tables written a million rows at a time: no foreign key of theirs checks row by row."""
+
+
+@pytest.mark.parametrize("model", BULK, ids=lambda model: model.__name__)
+def test_every_foreign_key_of_a_bulk_table_is_checked_per_statement(model: Any) -> None:
+    declared = [c for c in model._meta.constraints if isinstance(c, References)]
+    checked = [name for constraint in declared for name in constraint.fields]
+    keys = [f.name for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey)]
+    assert sorted(checked) == sorted(keys)
+    for name in keys:
+        assert model._meta.get_field(name).db_constraint is False
+
+
+def test_the_ledgers_constraints_check_with_the_organisation_but_the_author() -> None:
+    found = {c.name: c for c in LedgerEntry._meta.constraints if isinstance(c, References)}
+    assert found[ENTRIES].deconstruct()[2] == {
         "name": ENTRIES,
-        "fields": ("tenant", "account", "provider", "service"),
+        "fields": ("tenant", "account", "provider", "service", "corrects"),
         "tenant": "tenant",
     }
+    assert found["ledger_entry_author"].tenant is None  # a superuser has no organisation
     assert referenced("x", "t") != dangling("x", "t")
+
+
+def test_a_correction_of_nothing_or_of_another_organisations_entry_is_refused(
+    books: dict[str, Any], make: Any
+) -> None:
+    post_rows(books["tenant"].pk, [row(books)])
+    entry = LedgerEntry.objects.get(account=books["account"])
+    refused(
+        dangling(ENTRIES, "corrects_id"),
+        lambda: post_rows(books["tenant"].pk, [row(books, corrects_id=10**9)]),
+    )
+    tenant = make.tenant()
+    provider = make.provider(tenant)
+    open_period(tenant, JAN)
+    theirs = {
+        "tenant_id": tenant.pk,
+        "account_id": make.account(make.premise(make.building(tenant))).pk,
+        "provider_id": provider.pk,
+        "service_id": make.service(tenant, provider=provider).pk,
+    }
+    refused(  # an entry of another organisation is no entry of this one
+        dangling(ENTRIES, "corrects_id"),
+        lambda: post_rows(tenant.pk, [row(books, **theirs, corrects_id=entry.pk)]),
+    )
+    post_rows(books["tenant"].pk, [row(books, corrects_id=entry.pk, amount=Decimal("-1.00"))])
+    assert entry.corrections.count() == 1
+
+
+def test_an_author_who_does_not_exist_is_refused(books: dict[str, Any]) -> None:
+    refused(
+        dangling("ledger_entry_author", "created_by_id"),
+        lambda: post_rows(books["tenant"].pk, [row(books, created_by_id=10**9)]),
+    )
+
+
+def test_a_payment_refers_to_its_organisations_account_and_its_lines_protect_it(
+    books: dict[str, Any], make: Any
+) -> None:
+    other = make.account(make.premise(make.building(make.tenant())))
+    payment = Payment(
+        tenant=books["tenant"],
+        source="bank",
+        external_id="1",
+        paid_at=timezone.now(),
+        account=other,
+        amount=Decimal("1.00"),
+        net_amount=Decimal("1.00"),
+        status=Payment.Status.POSTED,
+    )
+    refused(dangling("payments_payment_references", "account_id"), payment.save)
+    payment.account = books["account"]
+    payment.save()
+    refused(
+        dangling("payments_event_references", "payment_id"),
+        lambda: PaymentEvent.objects.create(payment_id=10**9, kind="posted", at=timezone.now()),
+    )
+    registry = Registry.objects.create(
+        tenant=books["tenant"],
+        format_code="sberbank",
+        source="bank",
+        file_name="r.txt",
+        sha256="0" * 64,
+        size=1,
+        status=Registry.Status.IMPORTED,
+        imported_at=timezone.now(),
+    )
+    RegistryLine.objects.create(registry=registry, number=1, outcome="posted", payment=payment)
+
+    def delete() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM payments_payment WHERE id = %s", [payment.pk])
+
+    refused(referenced("registries_line_references", "payments_payment"), delete)
+    assert Payment.objects.filter(pk=payment.pk).exists()
 
 
 @pytest.mark.postgres

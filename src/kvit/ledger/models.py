@@ -186,6 +186,7 @@ class LedgerEntry(models.Model):
     corrects = models.ForeignKey(
         "self",
         models.PROTECT,
+        db_constraint=False,  # checked per statement (Meta), as the others
         null=True,
         blank=True,
         db_index=False,  # a partial index (Meta): most entries correct nothing
@@ -213,6 +214,7 @@ class LedgerEntry(models.Model):
     created_by = models.ForeignKey(
         "users.User",
         models.PROTECT,
+        db_constraint=False,
         null=True,
         blank=True,
         db_index=False,  # a partial index (Meta): a bill run's entries have no author
@@ -253,9 +255,11 @@ class LedgerEntry(models.Model):
             AppendOnly(name="ledger_entry_append_only"),
             References(
                 name="ledger_entry_references",
-                fields=["tenant", "account", "provider", "service"],
+                fields=["tenant", "account", "provider", "service", "corrects"],
                 tenant="tenant",
             ),
+            # Apart: an author has no organisation when a superuser.
+            References(name="ledger_entry_author", fields=["created_by"]),
             models.CheckConstraint(
                 condition=Q(period__day=1),
                 name="ledger_entry_period_first_day",

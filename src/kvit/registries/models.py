@@ -32,6 +32,7 @@ from django.utils.translation import pgettext_lazy
 
 from kvit.db.append_only import AppendOnly
 from kvit.db.history import History
+from kvit.db.references import References
 from kvit.db.tenancy import foreign_tenant_errors
 from kvit.registries import parsing
 from kvit.registries.problems import describe, line_reasons
@@ -324,6 +325,7 @@ class RegistryLine(models.Model):
     registry = models.ForeignKey(
         Registry,
         models.CASCADE,
+        db_constraint=False,  # checked per statement (Meta): a million lines a registry
         db_index=False,  # the unique (registry, number) index starts with it
         related_name="+",
         verbose_name=_("payment registry"),
@@ -333,6 +335,7 @@ class RegistryLine(models.Model):
     payment = models.ForeignKey(
         "payments.Payment",
         models.PROTECT,
+        db_constraint=False,
         null=True,
         blank=True,
         db_index=False,  # never looked up by payment; a million lines write less
@@ -365,6 +368,7 @@ class RegistryLine(models.Model):
         ]
         constraints = [
             AppendOnly(name="registries_line_append_only"),
+            References(name="registries_line_references", fields=["registry", "payment"]),
             models.UniqueConstraint(fields=["registry", "number"], name="registries_line_unique"),
         ]
 
