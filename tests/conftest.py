@@ -417,12 +417,23 @@ def empty_append_only_tables() -> None:
     # What refers to rows per statement (kvit.db.references) protects them from a delete:
     # SQLite's flush deletes table by table, so those rows go too, after the append-only
     # ones (a registry's lines refer to its payments).
-    referring = [
-        model._meta.db_table
-        for model in apps.get_models()
-        if any(isinstance(c, References) for c in model._meta.constraints)
-        and model._meta.db_table not in tables
-    ]
+    # Rows that refer to those by a plain foreign key go before them (an online transaction
+    # refers to its payment).
+    referring: list[str] = []
+
+    def dependents_first(model: Any) -> None:
+        if model._meta.db_table in referring or model._meta.db_table in tables:
+            return
+        referring.append(model._meta.db_table)  # marked, then moved after its dependents
+        for relation in model._meta.related_objects:
+            if relation.one_to_many or relation.one_to_one:
+                dependents_first(relation.related_model)
+        referring.remove(model._meta.db_table)
+        referring.append(model._meta.db_table)
+
+    for model in apps.get_models():
+        if any(isinstance(c, References) for c in model._meta.constraints):
+            dependents_first(model)
     quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
