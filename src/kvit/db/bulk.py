@@ -7,14 +7,32 @@ a query per row. The caller opens the transaction and passes rows as tuples in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any, TypeVar
 
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+M = TypeVar("M", bound=models.Model)
 
 
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def instance(model: type[M], values: Mapping[str, Any]) -> M:
+    """`model(**values)` with the values by attribute name (`account_id`), twice as fast:
+    Django takes positional values field by field, without its keyword handling (a
+    registry builds a million payments). A field not given gets its default."""
+    names, defaults = _layout(model)
+    return model(*[values[name] if name in values else defaults[name]() for name in names])
+
+
+@cache
+def _layout(model: type[models.Model]) -> tuple[tuple[str, ...], dict[str, Callable[[], Any]]]:
+    fields = model._meta.concrete_fields
+    return tuple(f.attname for f in fields), {f.attname: f.get_default for f in fields}
 
 
 def insert_rows(

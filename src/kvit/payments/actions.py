@@ -61,7 +61,7 @@ from kvit.core.penalties import scheme
 from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
 from kvit.core.rebilling import RECALCULATED
-from kvit.db.bulk import insert_rows, plan_for_few_rows
+from kvit.db.bulk import insert_rows, instance, plan_for_few_rows
 from kvit.db.effective import concrete_field
 from kvit.db.validation import clean_fields
 from kvit.ledger.actions import entry_row, post_entries, post_rows
@@ -331,25 +331,29 @@ def _row(record: PaymentRecord, user: Any) -> Payment:
             code="not_a_number",
             params={"error": error},
         ) from error
-    payment = Payment(
-        tenant_id=record.tenant_id,
-        source=record.source.strip(),
-        external_id=record.external_id.strip(),
-        paid_at=record.paid_at,
-        value_date=record.value_date,
-        account_number=record.account_number.strip(),
-        payer_name=record.payer_name,
-        address=record.address,
-        period=record.period.first_day if record.period else None,
-        amount=amount,
-        fee=fee,
-        net_amount=amount - fee,
-        provider_id=record.provider_id,
-        penalty_designated=record.penalty_designated,
-        status=Payment.Status.POSTED,
-        document_kind=record.document_kind,
-        document_number=record.document_number,
-        created_by=_user(user),
+    by = _user(user)
+    payment = instance(
+        Payment,
+        {
+            "tenant_id": record.tenant_id,
+            "source": record.source.strip(),
+            "external_id": record.external_id.strip(),
+            "paid_at": record.paid_at,
+            "value_date": record.value_date,
+            "account_number": record.account_number.strip(),
+            "payer_name": record.payer_name,
+            "address": record.address,
+            "period": record.period.first_day if record.period else None,
+            "amount": amount,
+            "fee": fee,
+            "net_amount": amount - fee,
+            "provider_id": record.provider_id,
+            "penalty_designated": record.penalty_designated,
+            "status": Payment.Status.POSTED,
+            "document_kind": record.document_kind,
+            "document_number": record.document_number,
+            "created_by_id": by.pk if by else None,
+        },
     )
     problems: dict[str, Any] = {}
     try:
