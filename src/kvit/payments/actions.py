@@ -566,7 +566,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
     account_ids = sorted({item.payment.account_id for item in items if item.payment.account_id})
     due_days = _lock_accounts(account_ids)
     debts = open_debts(account_ids)
-    fallbacks = _Fallbacks(account_ids)
+    fallbacks = _Fallbacks(account_ids, books)
     rows: list[tuple[Any, ...]] = []
     for item in items:
         payment, paid_on = item.payment, item.paid_on
@@ -628,25 +628,30 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
 class _Fallbacks:
     """Who gets an advance of an account that owes nothing at all: the provider of its
     first connected service (in the service order) on the payment date. The connections of
-    every account of the batch are read at the first need, in one query."""
+    every account of the batch are read at the first need, in one query (ordered here, by
+    the books' service order: no join)."""
 
-    def __init__(self, account_ids: list[int]) -> None:
+    def __init__(self, account_ids: list[int], books: Books) -> None:
         self.account_ids = account_ids
-        self.connected: dict[int, list[tuple[date, date | None, int]]] | None = None
+        position = {code: n for n, code in enumerate(books.service_order)}
+        self.rank = {pk: position[code] for pk, code in books.service_codes.items()}
+        self.connected: dict[int, list[tuple[int, date, date | None, int]]] | None = None
 
     def provider(self, account_id: int, day: date) -> int | None:
         if self.connected is None:
             self.connected = defaultdict(list)
-            for account, start, stop, provider in (
-                AccountService.objects.filter(account_id__any_of=self.account_ids)
-                .order_by("account_id", "service__sort_order", "service__code")
-                .values_list("account_id", "effective_from", "effective_to", "provider_id")
+            for account, service, start, stop, provider in AccountService.objects.filter(
+                account_id__any_of=self.account_ids
+            ).values_list(
+                "account_id", "service_id", "effective_from", "effective_to", "provider_id"
             ):
-                self.connected[account].append((start, stop, provider))
+                self.connected[account].append((self.rank[service], start, stop, provider))
+            for connections in self.connected.values():
+                connections.sort(key=lambda connection: connection[0])  # stable
         return next(
             (
                 provider
-                for start, stop, provider in self.connected.get(account_id, ())
+                for _rank, start, stop, provider in self.connected.get(account_id, ())
                 if start <= day and (stop is None or day < stop)
             ),
             None,

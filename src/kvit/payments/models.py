@@ -129,6 +129,7 @@ class Payment(models.Model):
         db_constraint=False,
         null=True,
         blank=True,
+        db_index=False,  # a partial index (Meta)
         related_name="+",
         verbose_name=_("provider"),
         help_text=_("The provider the payment is for, if the payer or the bank named one."),
@@ -158,6 +159,7 @@ class Payment(models.Model):
         db_constraint=False,
         null=True,
         blank=True,
+        db_index=False,  # a partial index (Meta)
         related_name="+",
         verbose_name=_("created by"),
     )
@@ -176,6 +178,18 @@ class Payment(models.Model):
                 fields=["tenant", "paid_at"],
                 condition=Q(status="suspense"),
                 name="payments_payment_suspense_idx",
+            ),
+            # Partial, as the ledger's: a registry's payments name neither, and a lookup by
+            # a value (the payments of a provider or a user being deleted) implies NOT NULL.
+            models.Index(
+                fields=["provider"],
+                condition=Q(provider__isnull=False),
+                name="payments_payment_provider_idx",
+            ),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="payments_payment_author_idx",
             ),
         ]
         constraints = [
@@ -376,6 +390,7 @@ class PaymentEvent(models.Model):
         db_constraint=False,
         null=True,
         blank=True,
+        db_index=False,  # a partial index (Meta): an import by the command line has no user
         related_name="+",
         verbose_name=_("by"),
     )
@@ -389,6 +404,9 @@ class PaymentEvent(models.Model):
         verbose_name = _("payment event")
         verbose_name_plural = _("payment events")
         ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["by"], condition=Q(by__isnull=False), name="payments_event_by_idx")
+        ]
         constraints = [
             AppendOnly(name="payments_event_append_only"),
             References(name="payments_event_references", fields=["payment", "by"]),
