@@ -522,10 +522,13 @@ def _replays(
     if not replayed:
         return {}
     externals = {rows[index].external_id for index in replayed}
+    sources = {rows[index].source for index in replayed}
+    # By the whole key (tenant, source, external id): the unique index is searched, not
+    # scanned over every payment of the organisation.
     stored = {
         (payment.source, payment.external_id): payment
         for payment in Payment.objects.filter(
-            tenant_id=tenant_id, external_id__any_of=externals
+            tenant_id=tenant_id, source__any_of=sources, external_id__any_of=externals
         ).order_by()
     }
     stored_splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
