@@ -139,3 +139,21 @@ def test_overlapping_registries_imported_at_once_post_each_line_once(
     duplicates = RegistryLine.objects.filter(outcome="duplicate").count()
     assert duplicates == sum(40 + n + 5 for n in range(PROCESSES)) - len(ops)
     posted_once(bank, len(ops), amounts)
+
+
+def test_a_large_import_refreshes_the_planners_statistics(bank: Bank, monkeypatch: Any) -> None:
+    """From `ANALYZE_AFTER` lines the import analyses what it wrote once it has committed:
+    the next import's look-up of replays is planned for the table as it now is."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'payments_payment'")
+        (before,) = cursor.fetchone()
+    assert before <= 0  # never analysed: the test database is new
+    monkeypatch.setattr(actions, "ANALYZE_AFTER", 30)
+    import_registry(bank.tenant, sberbank(bank.pays(29)), "small.txt", "sberbank")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'payments_payment'")
+        assert cursor.fetchone()[0] == before  # below the threshold: left to autovacuum
+    import_registry(bank.tenant, sberbank(bank.pays(30), order="2"), "large.txt", "sberbank")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'payments_payment'")
+        assert cursor.fetchone()[0] == Payment.objects.count() == 30  # one new, 29 replays

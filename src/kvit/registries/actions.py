@@ -113,6 +113,8 @@ class _Rejected(Exception):
         self.more = more
 
 
+ANALYZE_AFTER = 50_000
+"""Lines from which an import refreshes the planner's statistics of what it wrote."""
 KEPT_PROBLEMS = 100
 """A rejected registry keeps its first problems and the number of the others."""
 
@@ -188,7 +190,21 @@ def import_registry(
         registry.problems = [problem_data(problem) for problem in problems]
         registry.save()
     registry.refresh_from_db()
+    if registry.status == Registry.Status.IMPORTED and registry.lines >= ANALYZE_AFTER:
+        _analyze()
     return Imported(registry)
+
+
+def _analyze() -> None:
+    """Tell PostgreSQL's planner what a large import added, rather than wait for autovacuum:
+    with the statistics of the table before it, the next import's look-up of its replays by
+    key chose the organisation's index of payment dates and read every payment of the
+    organisation, batch after batch (1,000,000 lines again: 135 s instead of 60 s)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in (Payment, RegistryLine):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _take_turn(tenant_id: int) -> None:
