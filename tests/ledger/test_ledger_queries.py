@@ -238,7 +238,9 @@ def test_a_posted_line_pairs_with_the_engines_line_by_key(history: Books) -> Non
 # --- the volumes a house balance reads of the premises it does not rate --------------------
 
 
-def test_house_volumes_count_each_premise_s_own_volume_as_posted(history: Books, make: Any) -> None:
+def test_house_volumes_count_each_premise_s_own_volume_as_posted(
+    history: Books, make: Any, django_assert_num_queries: Any
+) -> None:
     """Per building, premise kind and service: charges and recalculations of the period's
     days, a correction of the closed period for it and a reversal as what it reverses; not
     the rules left out, not a true-up of earlier days, not an account left out."""
@@ -269,6 +271,7 @@ def test_house_volumes_count_each_premise_s_own_volume_as_posted(history: Books,
     assert volumes(neighbour.pk) == [(building, kind, water, D("2.250000"))]
     assert volumes(books.account.pk) == [(building, kind, water, D("1.000000"))]
     assert volumes() == [(building, kind, water, D("3.250000"))]
-    assert volumes(books.account.pk, neighbour.pk) == []
+    with django_assert_num_queries(1):  # the building's accounts; every one rated: no more
+        assert volumes(books.account.pk, neighbour.pk) == []
     other = make.building(books.tenant)
     assert posted_house_volumes(Period(2024, 1), [other.pk], [], rules) == []

@@ -411,8 +411,8 @@ def neighbours(catalogue: Catalogue, chunk: Chunk) -> dict[int, Billed]:
     """For each building of the chunk with a common-house meter, the volumes its other
     accounts were billed this period, as posted (summed per premise kind): what the house
     balance reads of the premises the chunk does not hold (real time rates the accounts
-    that changed, not their whole building). One query, summed by the database; none
-    without such a building.
+    that changed, not their whole building). Two queries (`posted_house_volumes`), summed
+    by the database; none without such a building.
 
     [ASSUMPTION] The posted lines are what the neighbours' ratings give now: every change
     of their inputs is billed at once. A neighbour not billed for the period yet counts 0
