@@ -414,11 +414,10 @@ def empty_append_only_tables() -> None:
         for model in apps.get_models()
         if any(isinstance(c, AppendOnly) for c in model._meta.constraints)
     ]
-    # What refers to rows per statement (kvit.db.references) protects them from a delete:
-    # SQLite's flush deletes table by table, so those rows go too, after the append-only
-    # ones (a registry's lines refer to its payments).
-    # Rows that refer to those by a plain foreign key go before them (an online transaction
-    # refers to its payment).
+    # What refers to rows per statement (kvit.db.references) protects them from a delete,
+    # and SQLite's flush deletes table by table: those rows go too, after the append-only
+    # ones (a registry's lines refer to its payments) and after what refers to them by a
+    # plain foreign key (an online transaction refers to its payment).
     referring: list[str] = []
 
     def dependents_first(model: Any) -> None:

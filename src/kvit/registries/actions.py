@@ -199,7 +199,7 @@ def _analyze() -> None:
     """Tell PostgreSQL's planner what a large import added, rather than wait for autovacuum:
     with the statistics of the table before it, the next import's look-up of its replays by
     key chose the organisation's index of payment dates and read every payment of the
-    organisation, batch after batch (1,000,000 lines again: 135 s instead of 60 s)."""
+    organisation, batch after batch (1,000,000 lines again: 135.6 s instead of 87.0 s)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
