@@ -8,9 +8,11 @@ a query per row. The caller opens the transaction and passes rows as tuples in t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
+import orjson
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -33,6 +35,18 @@ def instance(model: type[M], values: Mapping[str, Any]) -> M:
 def _layout(model: type[models.Model]) -> tuple[tuple[str, ...], dict[str, Callable[[], Any]]]:
     fields = model._meta.concrete_fields
     return tuple(f.attname for f in fields), {f.attname: f.get_default for f in fields}
+
+
+def json_text(data: Any) -> str:
+    """`data` as JSON text for a row: orjson (8× the `json` module; a bill run and a
+    registry write millions), dates in ISO format, Decimals as strings."""
+    return orjson.dumps(data, default=_decimal).decode()
+
+
+def _decimal(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def insert_rows(

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from kvit.accounts.models import Account
 from kvit.core.periods import Period
-from kvit.db.bulk import insert_rows
+from kvit.db.bulk import insert_rows, json_text
 from kvit.db.effective import concrete_field
 from kvit.db.lookups import array_text
 from kvit.ledger.models import AccountBalance, BillingPeriod, LedgerEntry, is_first_of_month
@@ -367,7 +366,6 @@ def post_rows(tenant_id: int, rows: list[tuple[Any, ...]]) -> None:
     _add_deltas(deltas)
 
 
-_JSON = DjangoJSONEncoder(ensure_ascii=False)
 _FIELDS = {f.column: f for f in LedgerEntry._meta.concrete_fields}
 _DEFAULTS = {c: None if _FIELDS[c].null else _FIELDS[c].get_default() for c in ENTRY_COLUMNS}
 
@@ -378,7 +376,7 @@ def entry_row(**values: Any) -> tuple[Any, ...]:
     unknown = values.keys() - _DEFAULTS.keys()
     if unknown:
         raise TypeError(f"not entry columns: {', '.join(sorted(unknown))}")
-    values["explanation"] = _JSON.encode(values.get("explanation", {}))
+    values["explanation"] = json_text(values.get("explanation", {}))
     merged = _DEFAULTS | values
     return tuple(merged[column] for column in ENTRY_COLUMNS)
 
