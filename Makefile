@@ -24,8 +24,10 @@ demo: install
 	$(BIN)/kvit bill_demo
 	$(BIN)/kvit runserver 127.0.0.1:8000
 
-## test: install, lint, then the whole suite on SQLite and on PostgreSQL
-test: install lint test-sqlite test-postgres
+## test: install, lint, then the whole suite on SQLite and on PostgreSQL, both at once (a
+## core each; each run's output is shown whole when it ends)
+test: install lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check src tests
