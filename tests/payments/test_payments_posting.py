@@ -25,6 +25,7 @@ from kvit.payments.actions import (
     PaymentRecord,
     Result,
     SplitPart,
+    duplicated,
     post_cash_payment,
     post_payment,
     post_payments,
@@ -254,6 +255,42 @@ def test_a_replay_with_other_content_is_a_conflict_and_changes_nothing(
         money("0.00"),
     )
     assert (LedgerEntry.objects.count(), balance(desk.account)) == before
+
+
+def test_duplicated_names_the_payment_a_record_repeats_exactly(desk: Desk) -> None:
+    billed(desk)
+    split = (SplitPart(desk.water.pk, desk.water_service.pk, "400.00"),)
+    record = desk.record("400.00", split=split)
+    plain = desk.record("50.00")
+    first, second = post_payments([record, plain])
+    fresh = desk.record("400.00")
+    records = [
+        record,
+        PaymentRecord(**{**record.__dict__, "external_id": f" {record.external_id} "}),
+        PaymentRecord(**{**record.__dict__, "split": ()}),
+        PaymentRecord(**{**record.__dict__, "amount": "400.01"}),
+        PaymentRecord(**{**record.__dict__, "amount": "four hundred"}),
+        PaymentRecord(**{**record.__dict__, "source": "other-bank"}),
+        plain,
+        PaymentRecord(**{**plain.__dict__, "period": Period(2024, 1)}),
+        fresh,
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        found = duplicated(records)
+    one, two = first.payment.pk, second.payment.pk
+    assert found == [one, one, None, None, None, None, two, None, None]
+    # per (organisation, source): the payments, then the splits of those found
+    assert len(captured) == 3
+    # what `duplicated` calls a duplicate, posting calls one too; the rest are not
+    outcomes = post_payments(records[:4] + records[6:8])
+    assert [o.result for o in outcomes] == [
+        Result.DUPLICATE,
+        Result.DUPLICATE,
+        Result.CONFLICT,
+        Result.CONFLICT,
+        Result.DUPLICATE,
+        Result.CONFLICT,
+    ]
 
 
 def test_a_batch_posts_like_one_payment_after_the_other(make: Any, desk: Desk) -> None:

@@ -132,6 +132,26 @@ def test_an_overlapping_registry_posts_only_its_new_lines(bank: Bank) -> None:
     assert balance_mismatches(bank.tenant) == []
 
 
+def test_a_registry_of_old_lines_reports_duplicates_without_posting_them(bank: Bank) -> None:
+    """Lines repeating recorded payments exactly are found by key and content first: they
+    are not built, inserted and compared one by one (a registry sent again)."""
+    old = bank.pays(30)
+    first = import_registry(bank.tenant, sberbank(old), "march-1.txt", "sberbank").registry
+    with CaptureQueriesContext(connection) as captured:
+        again = import_registry(bank.tenant, sberbank(old, order="4713"), "m2.txt", "sberbank")
+    registry = again.registry
+    assert (registry.posted, registry.duplicates, registry.conflicts) == (0, 30, 0)
+    assert registry.duplicate_amount == first.amount
+    lines = RegistryLine.objects.filter(registry=registry).order_by("number")
+    assert list(lines.values_list("payment__external_id", flat=True)) == list(
+        RegistryLine.objects.filter(registry=first)
+        .order_by("number")
+        .values_list("payment__external_id", flat=True)
+    )
+    inserts = [q["sql"] for q in captured if "INSERT INTO" in q["sql"].upper()]
+    assert not [sql for sql in inserts if '"payments_payment"' in sql]
+
+
 def test_invalid_lines_are_reported_and_the_rest_is_posted(bank: Bank) -> None:
     pays = [
         Pay("OP-1", "000001"),

@@ -10,8 +10,9 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    RETURNING id: the database decides which record is new, also against another process
    posting the same key at the same moment (architecture §8). A key that was there already
    is a *duplicate* when the stored payment has the same content (amount, fee, account
-   number, time, period, provider, split), else a *conflict*: reported with the fields that
-   differ and never overwritten (R2).
+   number, time, period, provider, split: `content`), else a *conflict*: reported with the
+   fields that differ and never overwritten (R2). A bulk caller may first leave out what
+   `duplicated` finds repeated exactly: the same outcome, without building the rows.
 4. The accounts of the new payments are locked (FOR NO KEY UPDATE, in id order), so two
    payments of one account are allocated one after the other and never both to the same
    debt; then their ledgers are read in one query (`mapping.open_debts`).
@@ -38,7 +39,7 @@ existing: FOR UPDATE) → the account rows → billing periods → account balan
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -46,7 +47,6 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,7 @@ from kvit.core.penalties import scheme
 from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
 from kvit.core.rebilling import RECALCULATED
-from kvit.db.bulk import insert_rows, instance, plan_for_few_rows
+from kvit.db.bulk import insert_rows, instance, json_text, plan_for_few_rows
 from kvit.db.effective import concrete_field
 from kvit.db.validation import clean_fields
 from kvit.ledger.actions import entry_row, post_entries, post_rows
@@ -83,7 +83,6 @@ from kvit.providers.models import Provider
 CASH = "cash"
 """The cash desk's source: its external ids are receipt numbers, unique per organisation."""
 INSERT_CHUNK = 500
-_JSON = DjangoJSONEncoder(ensure_ascii=False)
 INCOMING = "payments_incoming"  # the temporary table new payments are copied into (PostgreSQL)
 COMPARED = (
     "account_number",
@@ -228,7 +227,7 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
     with transaction.atomic():
         plan_for_few_rows(connection)
         books = Books.load(tenant_id)
-        splits = _splits(batch, books)
+        _check_references(batch, books)
         _identify(rows, tenant_id)
         first: dict[tuple[str, str], int] = {}
         for index, row in enumerate(rows):
@@ -243,7 +242,7 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
                 row.pk = inserted[key]
                 row._state.adding, row._state.db = False, connection.alias
                 new.append(index)
-        for index, outcome in _replays(rows, splits, set(new), tenant_id).items():
+        for index, outcome in _replays(batch, rows, set(new), tenant_id).items():
             outcomes[index] = outcome
         PaymentSplit.objects.bulk_create(
             PaymentSplit(
@@ -276,7 +275,7 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
                     at,
                     by.pk if by else None,
                     "",
-                    _JSON.encode(_event_details(rows[index])),
+                    json_text(_event_details(rows[index])),
                 )
                 for index in new
             ),
@@ -393,8 +392,8 @@ def _numbered(number: int, error: ValidationError) -> ValidationError:
     )
 
 
-def _splits(batch: list[PaymentRecord], books: Books) -> list[tuple[tuple[int, int, Decimal], ...]]:
-    """Each record's split as comparable tuples; its references checked against the tenant."""
+def _check_references(batch: list[PaymentRecord], books: Books) -> None:
+    """The providers and services a record names belong to the organisation."""
     for record in batch:
         providers = {part.provider_id for part in record.split}
         if record.provider_id is not None:
@@ -411,15 +410,6 @@ def _splits(batch: list[PaymentRecord], books: Books) -> list[tuple[tuple[int, i
                 code="other_tenant",
                 params={"key": f"{record.source} {record.external_id}"},
             )
-    return [
-        tuple(
-            sorted(
-                (part.provider_id, part.service_id, to_decimal(part.amount))
-                for part in record.split
-            )
-        )
-        for record in batch
-    ]
 
 
 def _engine_split(parts: Sequence[SplitPart], books: Books) -> tuple[engine.SplitLine, ...]:
@@ -511,48 +501,116 @@ def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
     return found
 
 
+class Recorded(NamedTuple):
+    """A payment recorded under a key: its id and its content, as `content` gives it."""
+
+    pk: int
+    content: tuple[Any, ...]
+
+
+STORED = tuple(name for name in COMPARED if name != "split")
+"""The compared fields that are columns of the payment (the split is its own table)."""
+
+
+def content(record: PaymentRecord) -> tuple[Any, ...]:
+    """A record's compared fields (`COMPARED`, in order) as `_row` stores them: a replay of
+    a key is a duplicate when its content equals the recorded payment's."""
+    return (
+        record.account_number.strip(),
+        to_decimal(record.amount),
+        to_decimal(record.fee),
+        record.paid_at,
+        record.period.first_day if record.period else None,
+        record.provider_id,
+        record.penalty_designated,
+        _split_key(record),
+    )
+
+
+def _split_key(record: PaymentRecord) -> tuple[tuple[int, int, Decimal], ...]:
+    return tuple(
+        sorted(
+            (part.provider_id, part.service_id, to_decimal(part.amount)) for part in record.split
+        )
+    )
+
+
+def recorded(tenant_id: int, source: str, external_ids: Collection[str]) -> dict[str, Recorded]:
+    """The organisation's payments recorded under these keys of `source`, by external id
+    (two queries, by the whole unique key: its index is searched, not scanned)."""
+    stored = {
+        external_id: (pk, values)
+        for external_id, pk, *values in Payment.objects.filter(
+            tenant_id=tenant_id, source=source, external_id__any_of=external_ids
+        )
+        .order_by()
+        .values_list("external_id", "pk", *(concrete_field(Payment, n).attname for n in STORED))
+    }
+    splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
+    for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
+        payment_id__any_of=[pk for pk, _values in stored.values()]
+    ).values_list("payment_id", "provider_id", "service_id", "amount"):
+        splits[payment_id].append((provider_id, service_id, amount))
+    return {
+        external_id: Recorded(pk, (*values, tuple(sorted(splits.get(pk, ())))))
+        for external_id, (pk, values) in stored.items()
+    }
+
+
+def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
+    """For each record, the payment it repeats exactly (its key recorded with the same
+    content: `post_payments` would post nothing and call it a duplicate), else None. A bulk
+    caller — a registry imported again — leaves these out of `post_payments`, which would
+    build, insert and compare each of them. A record that does not read (an amount that is
+    not a number) is None: `post_payments` reports it."""
+    keys: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for record in records:
+        keys[(record.tenant_id, record.source.strip())].add(record.external_id.strip())
+    stored = {
+        (tenant_id, source, external_id): found
+        for (tenant_id, source), external_ids in keys.items()
+        for external_id, found in recorded(tenant_id, source, external_ids).items()
+    }
+    result: list[int | None] = []
+    for record in records:
+        found = stored.get((record.tenant_id, record.source.strip(), record.external_id.strip()))
+        try:
+            same = found is not None and content(record) == found.content
+        except (TypeError, ValueError):
+            same = False
+        result.append(found.pk if same and found is not None else None)
+    return result
+
+
 def _replays(
-    rows: list[Payment],
-    splits: list[tuple[tuple[int, int, Decimal], ...]],
-    new: set[int],
-    tenant_id: int,
+    batch: list[PaymentRecord], rows: list[Payment], new: set[int], tenant_id: int
 ) -> dict[int, Outcome]:
-    """Duplicate or conflict, for each record whose key was recorded before (two queries)."""
+    """Duplicate or conflict, for each record whose key was recorded before (three
+    queries)."""
     replayed = [index for index in range(len(rows)) if index not in new]
     if not replayed:
         return {}
-    externals = {rows[index].external_id for index in replayed}
-    sources = {rows[index].source for index in replayed}
-    # By the whole key (tenant, source, external id): the unique index is searched, not
-    # scanned over every payment of the organisation.
+    keys: dict[str, set[str]] = defaultdict(set)
+    for index in replayed:
+        keys[rows[index].source].add(rows[index].external_id)
     stored = {
-        (payment.source, payment.external_id): payment
-        for payment in Payment.objects.filter(
-            tenant_id=tenant_id, source__any_of=sources, external_id__any_of=externals
-        ).order_by()
+        (source, external_id): found
+        for source, external_ids in keys.items()
+        for external_id, found in recorded(tenant_id, source, external_ids).items()
     }
-    stored_splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
-    for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
-        payment_id__any_of=[payment.pk for payment in stored.values()]
-    ).values_list("payment_id", "provider_id", "service_id", "amount"):
-        stored_splits[payment_id].append((provider_id, service_id, amount))
+    payments = Payment.objects.in_bulk([found.pk for found in stored.values()])
     outcomes = {}
     for index in replayed:
         row = rows[index]
         original = stored.get((row.source, row.external_id))
         if original is None:  # cannot happen: the key was refused because it exists
             raise RuntimeError(f"payment {row} was refused as recorded but is not found")
-        differences = tuple(
-            name
-            for name in COMPARED
-            if (
-                tuple(sorted(stored_splits[original.pk])) != splits[index]
-                if name == "split"
-                else getattr(original, name) != getattr(row, name)
-            )
-        )
+        pairs = zip(COMPARED, content(batch[index]), original.content, strict=True)
+        differences = tuple(name for name, mine, theirs in pairs if mine != theirs)
         outcomes[index] = Outcome(
-            Result.CONFLICT if differences else Result.DUPLICATE, original, differences
+            Result.CONFLICT if differences else Result.DUPLICATE,
+            payments[original.pk],
+            differences,
         )
     return outcomes
 

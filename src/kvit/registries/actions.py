@@ -11,8 +11,10 @@ CLI `kvit payments import` and the back-office upload call it):
 3. **Once per file.** The `Registry` row is inserted first; a unique constraint on the
    content hash among imported registries turns a replay — also one racing in another
    process — into "already imported", which posts nothing.
-4. **Streamed.** The file is parsed a line at a time (`kvit.registries.parsing`); valid
-   lines go to `kvit.payments.actions.post_payments` in batches of `BATCH`, inside the
+4. **Streamed.** The file is parsed a line at a time (`kvit.registries.parsing`) and taken
+   in batches of `BATCH`. A valid line that repeats a recorded payment exactly is a
+   duplicate at once (`kvit.payments.actions.duplicated`: a registry sent again is mostly
+   such lines); the others go to `kvit.payments.actions.post_payments`, inside the
    transaction, which decides for each whether it is new (posted, or suspense for an
    unknown or closed account), a duplicate or a conflict (spec 6.1; R1, R2). Invalid lines
    are reported with their problems and the rest goes on. Each line's outcome is written
@@ -57,7 +59,7 @@ from kvit.db.bulk import insert_rows
 from kvit.db.effective import concrete_field
 from kvit.metering.actions import record_readings
 from kvit.metering.models import Meter, Reading
-from kvit.payments.actions import Outcome, PaymentRecord, Result, post_payments
+from kvit.payments.actions import Outcome, PaymentRecord, Result, duplicated, post_payments
 from kvit.payments.models import Payment
 from kvit.registries import parsing
 from kvit.registries.models import Registry, RegistryLine, RegistryReading
@@ -86,6 +88,7 @@ COUNTED = {  # outcome → the registry's (count, amount) fields
     RegistryLine.Outcome.INVALID: ("invalid", "invalid_amount"),
 }
 INVALID = RegistryLine.Outcome.INVALID
+DUPLICATE = RegistryLine.Outcome.DUPLICATE
 LINE_COLUMNS = ("registry_id", "number", "outcome", "payment_id", "details", "text")
 LIMITS = {
     name: concrete_field(Payment, name).max_length for name in ("external_id", "account_number")
@@ -293,25 +296,30 @@ class _Import:
             else:
                 assert line is not None
                 valid.append((line, self._payment(line)))
+        # A line repeating a recorded payment exactly is reported as a duplicate here: a
+        # registry imported again under another payment order is mostly such lines.
+        repeated = duplicated([payment for _line, payment in valid])
+        fresh = [pair for pair, pk in zip(valid, repeated, strict=True) if pk is None]
         try:
-            outcomes = post_payments([payment for _line, payment in valid], user=self.user)
+            outcomes = post_payments([payment for _line, payment in fresh], user=self.user)
         except ValidationError as error:
             raise _Rejected([parsing.Problem("posting", value=" ".join(error.messages))]) from error
-        for (line, payment), outcome in zip(valid, outcomes, strict=True):
+        read: list[tuple[parsing.Line, Result, int | None]] = []
+        for (line, _payment), pk in zip(valid, repeated, strict=True):
+            if pk is not None:
+                self.totals.add(DUPLICATE, line.amount)
+                rows.append((registry_id, line.number, DUPLICATE, pk, "{}", ""))
+                read.append((line, Result.DUPLICATE, None))
+        for (line, payment), outcome in zip(fresh, outcomes, strict=True):
             kind = OUTCOMES[outcome.result]
             self.totals.add(kind, line.amount)
             details = (
                 _json({"fields": _differences(payment, outcome)}) if outcome.differences else "{}"
             )
             rows.append((registry_id, line.number, kind, outcome.payment.pk, details, ""))
+            read.append((line, outcome.result, outcome.payment.account_id))
         insert_rows(connection, RegistryLine._meta.db_table, LINE_COLUMNS, rows)
-        self._readings(
-            [
-                (line, outcome)
-                for (line, _), outcome in zip(valid, outcomes, strict=True)
-                if line.readings
-            ]
-        )
+        self._readings([entry for entry in read if entry[0].readings])
 
     def _payment(self, line: parsing.Line) -> PaymentRecord:
         return PaymentRecord(
@@ -333,32 +341,31 @@ class _Import:
 
     # --- readings ---------------------------------------------------------------------------
 
-    def _readings(self, lines: Sequence[tuple[parsing.Line, Outcome]]) -> None:
+    def _readings(self, lines: Sequence[tuple[parsing.Line, Result, int | None]]) -> None:
         """The readings of the batch's lines: recorded for the new payments on an account,
         skipped for the others (the payment was received before, with its readings, or its
         account is not identified)."""
         if not lines:
             return
-        new = [(line, o.payment) for line, o in lines if o.result is Result.POSTED]
+        new = [(line, account_id) for line, result, account_id in lines if result is Result.POSTED]
         premises = dict(
             Account.objects.filter(
-                pk__any_of=[payment.account_id for _line, payment in new if payment.account_id]
+                pk__any_of=[account_id for _line, account_id in new if account_id]
             ).values_list("pk", "premise_id")
         )
         meters = _meters(
             self.registry.tenant_id,
             set(premises.values()),
-            {pair.meter for line, _payment in new for pair in line.readings},
+            {pair.meter for line, _account_id in new for pair in line.readings},
         )
         rows: list[RegistryReading] = []
         readings: list[tuple[RegistryReading, Reading]] = []
-        for line, outcome in lines:
+        for line, result, account_id in lines:
             skip = ""
-            if outcome.result is Result.SUSPENSE:
+            if result is Result.SUSPENSE:
                 skip = _("The account is not identified: the reading is not recorded.")
-            elif outcome.result is not Result.POSTED:
+            elif result is not Result.POSTED:
                 skip = _("The payment was received before: its readings were taken then.")
-            account_id = outcome.payment.account_id
             premise_id = premises.get(account_id) if account_id else None
             zones: Counter[str] = Counter()
             for pair in line.readings:
@@ -381,7 +388,7 @@ class _Import:
                 if meter is None:
                     row.reason = _("Meter %(meter)s is not a meter of account %(account)s.") % {
                         "meter": pair.meter,
-                        "account": outcome.payment.account_number,
+                        "account": line.account_number,
                     }
                     continue
                 given = zones[pair.meter]
