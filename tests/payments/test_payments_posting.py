@@ -389,6 +389,39 @@ def test_an_account_with_nothing_owed_and_nobody_to_credit_sends_it_to_suspense(
     ]
 
 
+def test_an_advance_of_an_account_owing_nothing_goes_to_its_first_service_of_the_day(
+    make: Any, desk: Desk
+) -> None:
+    """Water comes first in the service order but is connected only from 10 March, after
+    an earlier connection that ended on 1 March; heating is connected throughout."""
+    make.account_service(desk.account, desk.heat_service, desk.heat)
+    make.account_service(
+        desk.account,
+        desk.water_service,
+        desk.water,
+        effective_from=date(2024, 1, 1),
+        effective_to=date(2024, 3, 1),
+    )
+    make.account_service(
+        desk.account, desk.water_service, desk.water, effective_from=date(2024, 3, 10)
+    )
+    other = make.account(desk.account.premise)  # nothing connected: suspense
+    days = [date(2024, 3, 5), date(2024, 3, 12), date(2024, 3, 10), date(2024, 3, 9)]
+    records = [desk.record("10.00", paid_at=at(day)) for day in days]
+    records.append(desk.record("10.00", account_number=other.number))
+    with CaptureQueriesContext(connection) as captured:
+        outcomes = post_payments(records)
+    providers = [
+        LedgerEntry.objects.get(source_id=str(o.payment.pk)).provider.name for o in outcomes[:4]
+    ]
+    assert providers == ["Teplo", "Vodokanal", "Vodokanal", "Teplo"]
+    assert outcomes[4].result is Result.SUSPENSE
+    assert outcomes[4].payment.suspense_reason == "no_provider"
+    # one look-up of the connections per payment day, not per payment
+    looked_up = [q for q in captured if '"accounts_accountservice"' in q["sql"]]
+    assert len(looked_up) == len(set(days))
+
+
 # --- refusals -----------------------------------------------------------------------------
 
 

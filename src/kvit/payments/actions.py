@@ -48,6 +48,8 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -627,7 +629,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
     account_ids = sorted({item.payment.account_id for item in items if item.payment.account_id})
     due_days = _lock_accounts(account_ids)
     debts = open_debts(account_ids)
-    fallbacks = _Fallbacks(account_ids, books)
+    fallbacks = _Fallbacks(items, books)
     rows: list[tuple[Any, ...]] = []
     for item in items:
         payment, paid_on = item.payment, item.paid_on
@@ -688,35 +690,40 @@ def _lock_accounts(account_ids: list[int]) -> dict[int, int | None]:
 
 class _Fallbacks:
     """Who gets an advance of an account that owes nothing at all: the provider of its
-    first connected service (in the service order) on the payment date. The connections of
-    every account of the batch are read at the first need, in one query (ordered here, by
-    the books' service order: no join)."""
+    first connected service (in the service order) on the payment date. Read at the first
+    need of each payment date, for all the batch's accounts paid that day, in one query that
+    returns one row per account (a registry's payments mostly share a day or a few)."""
 
-    def __init__(self, account_ids: list[int], books: Books) -> None:
-        self.account_ids = account_ids
+    def __init__(self, items: list[_Item], books: Books) -> None:
+        self.paid: dict[date, set[int]] = defaultdict(set)
+        for item in items:
+            if item.payment.account_id is not None:
+                self.paid[item.paid_on].add(item.payment.account_id)
         position = {code: n for n, code in enumerate(books.service_order)}
-        self.rank = {pk: position[code] for pk, code in books.service_codes.items()}
-        self.connected: dict[int, list[tuple[int, date, date | None, int]]] | None = None
+        self.rank = Case(
+            *(
+                When(service_id=pk, then=Value(position[code]))
+                for pk, code in books.service_codes.items()
+            ),
+            default=Value(len(position)),
+        )
+        self.found: dict[date, dict[int, int]] = {}
 
     def provider(self, account_id: int, day: date) -> int | None:
-        if self.connected is None:
-            self.connected = defaultdict(list)
-            for account, service, start, stop, provider in AccountService.objects.filter(
-                account_id__any_of=self.account_ids
-            ).values_list(
-                "account_id", "service_id", "effective_from", "effective_to", "provider_id"
-            ):
-                self.connected[account].append((self.rank[service], start, stop, provider))
-            for connections in self.connected.values():
-                connections.sort(key=lambda connection: connection[0])  # stable
-        return next(
-            (
-                provider
-                for _rank, start, stop, provider in self.connected.get(account_id, ())
-                if start <= day and (stop is None or day < stop)
-            ),
-            None,
-        )
+        if day not in self.found:
+            first = Window(RowNumber(), partition_by=[F("account_id")], order_by=[self.rank])
+            self.found[day] = dict(
+                AccountService.objects.filter(
+                    Q(effective_to__isnull=True) | Q(effective_to__gt=day),
+                    account_id__any_of=self.paid[day],
+                    effective_from__lte=day,
+                )
+                .annotate(first=first)
+                .filter(first=1)
+                .order_by()
+                .values_list("account_id", "provider_id")
+            )
+        return self.found[day].get(account_id)
 
 
 def _to_suspense(payment: Payment, reason: str) -> None:
