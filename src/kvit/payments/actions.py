@@ -10,7 +10,7 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    RETURNING id: the database decides which record is new, also against another process
    posting the same key at the same moment (architecture §8). A key that was there already
    is a *duplicate* when the stored payment has the same content (amount, fee, account
-   number, time, period, provider, split: `content`), else a *conflict*: reported with the
+   number, time, period, provider, split: `_content`), else a *conflict*: reported with the
    fields that differ and never overwritten (R2). A bulk caller may first leave out what
    `duplicated` finds repeated exactly: the same outcome, without building the rows.
 4. The accounts of the new payments are locked (FOR NO KEY UPDATE, in id order), so two
@@ -39,7 +39,7 @@ existing: FOR UPDATE) → the account rows → billing periods → account balan
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -503,8 +503,8 @@ def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
     return found
 
 
-class Recorded(NamedTuple):
-    """A payment recorded under a key: its id and its content, as `content` gives it."""
+class _Recorded(NamedTuple):
+    """A payment recorded under a key: its id and its content, as `_content` gives it."""
 
     pk: int
     content: tuple[Any, ...]
@@ -514,7 +514,7 @@ STORED = tuple(name for name in COMPARED if name != "split")
 """The compared fields that are columns of the payment (the split is its own table)."""
 
 
-def content(record: PaymentRecord) -> tuple[Any, ...]:
+def _content(record: PaymentRecord) -> tuple[Any, ...]:
     """A record's compared fields (`COMPARED`, in order) as `_row` stores them: a replay of
     a key is a duplicate when its content equals the recorded payment's."""
     return (
@@ -537,26 +537,28 @@ def _split_key(record: PaymentRecord) -> tuple[tuple[int, int, Decimal], ...]:
     )
 
 
-def recorded(tenant_id: int, source: str, external_ids: Collection[str]) -> dict[str, Recorded]:
-    """The organisation's payments recorded under these keys of `source`, by external id
-    (two queries, by the whole unique key: its index is searched, not scanned)."""
-    stored = {
-        external_id: (pk, values)
-        for external_id, pk, *values in Payment.objects.filter(
-            tenant_id=tenant_id, source=source, external_id__any_of=external_ids
-        )
-        .order_by()
-        .values_list("external_id", "pk", *(concrete_field(Payment, n).attname for n in STORED))
-    }
-    splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
-    for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
-        payment_id__any_of=[pk for pk, _values in stored.values()]
-    ).values_list("payment_id", "provider_id", "service_id", "amount"):
-        splits[payment_id].append((provider_id, service_id, amount))
-    return {
-        external_id: Recorded(pk, (*values, tuple(sorted(splits.get(pk, ())))))
-        for external_id, (pk, values) in stored.items()
-    }
+def _recorded(keys: dict[tuple[int, str], set[str]]) -> dict[tuple[int, str, str], _Recorded]:
+    """The payments recorded under the keys — external ids by (organisation, source) — by
+    their whole key (two queries each: searched in the unique index, never scanned)."""
+    found: dict[tuple[int, str, str], _Recorded] = {}
+    for (tenant_id, source), external_ids in keys.items():
+        stored = {
+            external_id: (pk, values)
+            for external_id, pk, *values in Payment.objects.filter(
+                tenant_id=tenant_id, source=source, external_id__any_of=external_ids
+            )
+            .order_by()
+            .values_list("external_id", "pk", *(concrete_field(Payment, n).attname for n in STORED))
+        }
+        splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
+        for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
+            payment_id__any_of=[pk for pk, _values in stored.values()]
+        ).values_list("payment_id", "provider_id", "service_id", "amount"):
+            splits[payment_id].append((provider_id, service_id, amount))
+        for external_id, (pk, values) in stored.items():
+            content = (*values, tuple(sorted(splits.get(pk, ()))))
+            found[(tenant_id, source, external_id)] = _Recorded(pk, content)
+    return found
 
 
 def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
@@ -568,16 +570,12 @@ def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
     keys: dict[tuple[int, str], set[str]] = defaultdict(set)
     for record in records:
         keys[(record.tenant_id, record.source.strip())].add(record.external_id.strip())
-    stored = {
-        (tenant_id, source, external_id): found
-        for (tenant_id, source), external_ids in keys.items()
-        for external_id, found in recorded(tenant_id, source, external_ids).items()
-    }
+    stored = _recorded(keys)
     result: list[int | None] = []
     for record in records:
         found = stored.get((record.tenant_id, record.source.strip(), record.external_id.strip()))
         try:
-            same = found is not None and content(record) == found.content
+            same = found is not None and _content(record) == found.content
         except (TypeError, ValueError):
             same = False
         result.append(found.pk if same and found is not None else None)
@@ -592,22 +590,18 @@ def _replays(
     replayed = [index for index in range(len(rows)) if index not in new]
     if not replayed:
         return {}
-    keys: dict[str, set[str]] = defaultdict(set)
+    keys: dict[tuple[int, str], set[str]] = defaultdict(set)
     for index in replayed:
-        keys[rows[index].source].add(rows[index].external_id)
-    stored = {
-        (source, external_id): found
-        for source, external_ids in keys.items()
-        for external_id, found in recorded(tenant_id, source, external_ids).items()
-    }
+        keys[(tenant_id, rows[index].source)].add(rows[index].external_id)
+    stored = _recorded(keys)
     payments = Payment.objects.in_bulk([found.pk for found in stored.values()])
     outcomes = {}
     for index in replayed:
         row = rows[index]
-        original = stored.get((row.source, row.external_id))
+        original = stored.get((tenant_id, row.source, row.external_id))
         if original is None:  # cannot happen: the key was refused because it exists
             raise RuntimeError(f"payment {row} was refused as recorded but is not found")
-        pairs = zip(COMPARED, content(batch[index]), original.content, strict=True)
+        pairs = zip(COMPARED, _content(batch[index]), original.content, strict=True)
         differences = tuple(name for name, mine, theirs in pairs if mine != theirs)
         outcomes[index] = Outcome(
             Result.CONFLICT if differences else Result.DUPLICATE,
@@ -836,10 +830,10 @@ def _accrues_by(item: _Item, books: Books, period: Period) -> bool:
     some day up to the end of `period` (its due date, not moved off a weekend, plus the
     first charged delay day of the service's scheme with the parameters of `period`)."""
     assert item.allocation is not None and item.due_dates is not None
-    config = books.config(period.first_day)
     for line in item.allocation.lines:
         if line.kind is not engine.Kind.PRINCIPAL or not line.service or line.period >= period:
             continue
+        config = books.config(period.first_day)
         first = scheme(
             books.penalty_schemes[line.service],
             config.penalty_grace_days,

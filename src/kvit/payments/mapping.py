@@ -134,6 +134,7 @@ class Books:
     due_day_overrides: tuple[tuple[date, date | None, int], ...]  # the tenant's `due_day` rows
     configs: dict[Period, Config] = field(default_factory=dict)
     allocation_configs: dict[Period, engine.AllocationConfig] = field(default_factory=dict)
+    currents: dict[date, date | None] = field(default_factory=dict)  # day → current period
 
     @classmethod
     def load(cls, tenant_id: int) -> Books:
@@ -182,9 +183,13 @@ class Books:
     def current_period(self, day: date) -> date | None:
         """The open period a payment made on `day` belongs to: its own month if open, else
         the first open one after it, else the latest open one. None: nothing is open."""
-        if not self.open_periods:
-            return None
-        return self.posting_period(Period.of(day).first_day) or self.open_periods[-1]
+        if day not in self.currents:  # asked for each payment, again and again
+            self.currents[day] = (
+                self.posting_period(day.replace(day=1)) or self.open_periods[-1]
+                if self.open_periods
+                else None
+            )
+        return self.currents[day]
 
     # --- due dates, for the limitation period (spec 3.1, 3.4.3) ----------------------------
 
