@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -291,6 +292,19 @@ def test_duplicated_names_the_payment_a_record_repeats_exactly(desk: Desk) -> No
         Result.DUPLICATE,
         Result.CONFLICT,
     ]
+
+
+def test_a_replay_in_the_hour_a_clock_goes_back_is_a_duplicate(desk: Desk) -> None:
+    """02:30 on 27 October 2024 happened twice in Berlin; the second time (fold=1) is an
+    instant like any other, and its replay is no conflict."""
+    billed(desk)
+    berlin = ZoneInfo("Europe/Berlin")
+    paid_at = datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=berlin)
+    record = desk.record("100.00", paid_at=paid_at)
+    first = post_payment(record)
+    assert duplicated([record]) == [first.payment.pk]
+    again = post_payment(record)
+    assert (again.result, again.differences) == (Result.DUPLICATE, ())
 
 
 def test_a_batch_posts_like_one_payment_after_the_other(make: Any, desk: Desk) -> None:

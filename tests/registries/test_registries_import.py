@@ -152,6 +152,20 @@ def test_a_registry_of_old_lines_reports_duplicates_without_posting_them(bank: B
     assert not [sql for sql in inserts if '"payments_payment"' in sql]
 
 
+@pytest.mark.postgres
+def test_the_look_up_of_old_lines_is_planned_for_few_rows(bank: Bank) -> None:
+    """A registry sent again posts nothing, yet its look-ups by key run with the planner
+    told they are many small ones (`plan_for_few_rows`), as posting's do."""
+    old = bank.pays(5)
+    import_registry(bank.tenant, sberbank(old), "march-1.txt", "sberbank")
+    with CaptureQueriesContext(connection) as captured:
+        import_registry(bank.tenant, sberbank(old, order="4714"), "m2.txt", "sberbank")
+    sqls = [q["sql"] for q in captured]
+    planned = next((n for n, sql in enumerate(sqls) if "enable_seqscan" in sql), len(sqls))
+    looked_up = next(n for n, sql in enumerate(sqls) if '"payments_payment"' in sql)
+    assert planned < looked_up
+
+
 def test_invalid_lines_are_reported_and_the_rest_is_posted(bank: Bank) -> None:
     pays = [
         Pay("OP-1", "000001"),

@@ -30,7 +30,8 @@ callbacks — and `post_payment(record)` for one; both go the same way, in one t
    accrues a penalty by then, all of them at once (`_recalculate`). A payment changes no
    charge, so nothing else is rated again.
 
-Queries per batch do not grow with its size.
+Queries per batch do not grow with its size (the provider of an advance of an account
+that owes nothing is looked up once per payment day: a registry's payments share a few).
 
 Lock order (CONTRIBUTING, extended): the payment row (new: its key in the unique index;
 existing: FOR UPDATE) → the account rows → billing periods → account balances.
@@ -41,7 +42,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -521,7 +522,9 @@ def _content(record: PaymentRecord) -> tuple[Any, ...]:
         record.account_number.strip(),
         to_decimal(record.amount),
         to_decimal(record.fee),
-        record.paid_at,
+        # In UTC, as stored: a local time in the hour a clock goes back compares unequal to
+        # any time of another zone (PEP 495), also to its own instant.
+        record.paid_at.astimezone(UTC),
         record.period.first_day if record.period else None,
         record.provider_id,
         record.penalty_designated,
@@ -565,8 +568,10 @@ def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
     """For each record, the payment it repeats exactly (its key recorded with the same
     content: `post_payments` would post nothing and call it a duplicate), else None. A bulk
     caller — a registry imported again — leaves these out of `post_payments`, which would
-    build, insert and compare each of them. A record that does not read (an amount that is
-    not a number) is None: `post_payments` reports it."""
+    build, insert and compare each of them. The records are taken as valid by themselves,
+    as a registry's parsed lines are (`post_payments` refuses a batch with an invalid one);
+    one whose amount does not read is None, for `post_payments` to report. Run it in the
+    caller's transaction, after `plan_for_few_rows`."""
     keys: dict[tuple[int, str], set[str]] = defaultdict(set)
     for record in records:
         keys[(record.tenant_id, record.source.strip())].add(record.external_id.strip())

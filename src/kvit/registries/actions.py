@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 from kvit.accounts.models import Account
 from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
-from kvit.db.bulk import insert_rows
+from kvit.db.bulk import insert_rows, plan_for_few_rows
 from kvit.db.effective import concrete_field
 from kvit.metering.actions import record_readings
 from kvit.metering.models import Meter, Reading
@@ -239,6 +239,7 @@ class _Import:
         self.value_date: date | None = None  # the footer's payment order date
 
     def run(self, content: bytes) -> None:
+        plan_for_few_rows(connection)  # the batches' look-ups by key, also before posting
         footer = parsing.closing_footer(content, self.format.layout)
         self.value_date = footer.order_date if footer else None
         reader = parsing.Reader(content, self.format.layout)
