@@ -4,12 +4,18 @@ set are refused."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
 from online_shop import Shop
 
+from kvit.api import idempotency
+from kvit.api.idempotency import purge
 from kvit.api.models import IdempotentRequest
 from kvit.online.models import OnlineEvent, OnlineTransaction
 from kvit.payments.actions import reverse_payment
@@ -107,3 +113,35 @@ def test_fields_a_caller_must_not_set_are_refused(shop: Shop, extra: dict) -> No
     cancel = shop.bank.request("POST", "transactions/t-2/cancel", {"reason": "x", **extra})
     assert cancel.status == 422
     assert OnlineTransaction.objects.get().state == "created"
+
+
+def test_expired_keys_are_purged_and_the_others_kept(shop: Shop) -> None:
+    for n in range(3):
+        shop.bank.create(f"t-{n}", "000101", "10.00", key=f"k-{n}")
+    old = timezone.now() - timedelta(hours=24, seconds=1)
+    IdempotentRequest.objects.filter(key__in=["k-0", "k-1"]).update(created_at=old)
+    out = io.StringIO()
+    call_command("purge_idempotency_keys", stdout=out)
+    assert out.getvalue().strip() == "Deleted 2 stored request(s) older than 24 hours."
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["k-2"]
+    # an expired key is new again; the kept one still replays
+    reused = shop.bank.create("t-9", "000101", "11.00", key="k-0")
+    assert reused.status == 200 and "Idempotent-Replayed" not in reused.headers
+    replay = shop.bank.create("t-2", "000101", "10.00", key="k-2")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert purge() == 0
+    with translation.override("ru"):
+        call_command("purge_idempotency_keys", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "Удалено сохранённых запросов старше 24 ч: 0."
+
+
+def test_purging_goes_in_batches(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(5):
+        shop.bank.create(f"t-{n}", "000101", "10.00", key=f"k-{n}")
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(days=2))
+    monkeypatch.setattr(idempotency, "PURGE_BATCH", 2)
+    with CaptureQueriesContext(connection) as captured:
+        assert purge() == 5
+    deletes = [q for q in captured if q["sql"].upper().startswith("DELETE")]
+    assert len(deletes) == 3
+    assert not IdempotentRequest.objects.exists()

@@ -10,16 +10,18 @@
   unique index holds it) and then gets its replay; if that one failed, it runs itself.
 * A refused request (4xx) stores nothing: its effect was nothing, so it may be retried.
 * Keys are scoped per organisation and principal (the caller); they are kept at least
-  `RETENTION` (24 hours), after which the key may be used for a new request.
+  `RETENTION` (24 hours), after which the key may be used for a new request, and
+  `kvit purge_idempotency_keys` (`purge`) deletes them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,18 +54,15 @@ def idempotent(
     mine = fingerprint(request)
     now = timezone.now()
     with transaction.atomic():
+        # An expired use of the key is forgotten first, as `purge` would: the key is then
+        # new, whether this deletes it or a purge just did.
+        _expired(now).filter(tenant_id=tenant_id, principal=principal, key=key).delete()
         stored, claimed = IdempotentRequest.objects.get_or_create(
             tenant_id=tenant_id,
             principal=principal,
             key=key,
             defaults={"fingerprint": mine, "created_at": now},
         )
-        if not claimed:
-            claimed = bool(
-                IdempotentRequest.objects.filter(
-                    pk=stored.pk, created_at__lte=now - RETENTION
-                ).update(fingerprint=mine, created_at=now, status_code=None, content="")
-            )
         if not claimed:
             stored.refresh_from_db()
             if stored.fingerprint != mine:
@@ -89,3 +88,23 @@ def idempotent(
             content=response.content.decode(),
         )
     return response
+
+
+PURGE_BATCH = 10_000
+
+
+def _expired(now: datetime) -> QuerySet[IdempotentRequest]:
+    return IdempotentRequest.objects.filter(created_at__lte=now - RETENTION)
+
+
+def purge(now: datetime | None = None) -> int:
+    """Delete the stored requests older than `RETENTION` (their keys may be used again),
+    `PURGE_BATCH` at a time, each batch its own transaction; how many were deleted."""
+    now = now or timezone.now()
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(_expired(now).order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH])
+            if not batch:
+                return deleted
+            deleted += IdempotentRequest.objects.filter(pk__in=batch).delete()[0]
