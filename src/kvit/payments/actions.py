@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -551,7 +551,7 @@ def _recorded(keys: dict[tuple[int, str], set[str]]) -> dict[tuple[int, str, str
                 tenant_id=tenant_id, source=source, external_id__any_of=external_ids
             )
             .order_by()
-            .values_list("external_id", "pk", *(concrete_field(Payment, n).attname for n in STORED))
+            .values_list("external_id", "pk", *STORED)
         }
         splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
         for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
@@ -628,7 +628,7 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
     account_ids = sorted({item.payment.account_id for item in items if item.payment.account_id})
     due_days = _lock_accounts(account_ids)
     debts = open_debts(account_ids)
-    fallbacks = _Fallbacks(items, books)
+    fallbacks = _Fallbacks(items)
     rows: list[tuple[Any, ...]] = []
     for item in items:
         payment, paid_on = item.payment, item.paid_on
@@ -693,24 +693,20 @@ class _Fallbacks:
     need of each payment date, for all the batch's accounts paid that day, in one query that
     returns one row per account (a registry's payments mostly share a day or a few)."""
 
-    def __init__(self, items: list[_Item], books: Books) -> None:
+    def __init__(self, items: list[_Item]) -> None:
         self.paid: dict[date, set[int]] = defaultdict(set)
         for item in items:
             if item.payment.account_id is not None:
                 self.paid[item.paid_on].add(item.payment.account_id)
-        position = {code: n for n, code in enumerate(books.service_order)}
-        self.rank = Case(
-            *(
-                When(service_id=pk, then=Value(position[code]))
-                for pk, code in books.service_codes.items()
-            ),
-            default=Value(len(position)),
-        )
         self.found: dict[date, dict[int, int]] = {}
 
     def provider(self, account_id: int, day: date) -> int | None:
         if day not in self.found:
-            first = Window(RowNumber(), partition_by=[F("account_id")], order_by=[self.rank])
+            first = Window(
+                RowNumber(),
+                partition_by=[F("account_id")],
+                order_by=[F("service__sort_order"), F("service__code")],  # the service order
+            )
             self.found[day] = dict(
                 AccountService.objects.filter(
                     Q(effective_to__isnull=True) | Q(effective_to__gt=day),
