@@ -98,6 +98,9 @@ DATABASES = {
         conn_max_age=int(os.environ.get("KVIT_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with psycopg's compiled timestamptz loader (kvit.db.backends).
+    DATABASES["default"]["ENGINE"] = "kvit.db.backends.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock up front, so
