@@ -9,7 +9,6 @@ The suite's profile is derandomized; `HYPOTHESIS_PROFILE=random` explores new se
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -108,7 +107,7 @@ class PaymentMachine(RuleBasedStateMachine):
     @rule(payment=payments, more=amounts)
     def replay_with_another_amount(self, payment: Payment, more: Decimal) -> None:
         record = self.records[(payment.source, payment.external_id)]
-        outcome = post_payment(replace(record, amount=Decimal(record.amount) + more))
+        outcome = post_payment(record._replace(amount=Decimal(record.amount) + more))
         assert (outcome.result, outcome.differences) == (Result.CONFLICT, ("amount",))
 
     @rule(payment=consumes(payments))

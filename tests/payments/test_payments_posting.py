@@ -23,7 +23,6 @@ from kvit.ledger.actions import close_period, open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance, balance_mismatches
 from kvit.payments.actions import (
-    PaymentRecord,
     Result,
     SplitPart,
     duplicated,
@@ -244,7 +243,7 @@ def test_a_replay_with_other_content_is_a_conflict_and_changes_nothing(
     )
     first = post_payment(record)
     before = (LedgerEntry.objects.count(), balance(desk.account))
-    outcome = post_payment(PaymentRecord(**{**record.__dict__, **changes}))
+    outcome = post_payment(record._replace(**changes))
     assert outcome.result is Result.CONFLICT
     assert outcome.differences == differences
     assert outcome.payment == first.payment
@@ -267,13 +266,13 @@ def test_duplicated_names_the_payment_a_record_repeats_exactly(desk: Desk) -> No
     fresh = desk.record("400.00")
     records = [
         record,
-        PaymentRecord(**{**record.__dict__, "external_id": f" {record.external_id} "}),
-        PaymentRecord(**{**record.__dict__, "split": ()}),
-        PaymentRecord(**{**record.__dict__, "amount": "400.01"}),
-        PaymentRecord(**{**record.__dict__, "amount": "four hundred"}),
-        PaymentRecord(**{**record.__dict__, "source": "other-bank"}),
+        record._replace(external_id=f" {record.external_id} "),
+        record._replace(split=()),
+        record._replace(amount="400.01"),
+        record._replace(amount="four hundred"),
+        record._replace(source="other-bank"),
         plain,
-        PaymentRecord(**{**plain.__dict__, "period": Period(2024, 1)}),
+        plain._replace(period=Period(2024, 1)),
         fresh,
     ]
     with CaptureQueriesContext(connection) as captured:
@@ -334,12 +333,9 @@ def test_a_batch_posts_like_one_payment_after_the_other(make: Any, desk: Desk) -
     one_by_one = []
     for record in (records[0], records[1], records[5]):
         outcome = post_payment(
-            PaymentRecord(
-                **{
-                    **record.__dict__,
-                    "external_id": f"serial-{record.external_id}",
-                    "account_number": serial.account.number,
-                }
+            record._replace(
+                external_id=f"serial-{record.external_id}",
+                account_number=serial.account.number,
             )
         )
         one_by_one += serial.entries(outcome.payment)
@@ -457,7 +453,7 @@ def test_an_invalid_record_is_refused_with_a_clear_message(
     desk: Desk, changes: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as error:
-        post_payment(PaymentRecord(**{**desk.record("100.00").__dict__, **changes}))
+        post_payment(desk.record("100.00")._replace(**changes))
     assert field in error.value.message_dict
     assert message in " ".join(error.value.message_dict[field])
     assert not Payment.objects.exists()
@@ -465,7 +461,7 @@ def test_an_invalid_record_is_refused_with_a_clear_message(
 
 def test_a_float_amount_is_refused(desk: Desk) -> None:
     with pytest.raises(ValidationError, match="decimal numbers"):
-        post_payment(PaymentRecord(**{**desk.record().__dict__, "amount": 100.0}))
+        post_payment(desk.record()._replace(amount=100.0))
 
 
 def test_a_batch_with_an_invalid_record_is_refused_as_a_whole(desk: Desk) -> None:

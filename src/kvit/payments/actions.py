@@ -112,13 +112,13 @@ class SplitPart:
     amount: Decimal | str
 
 
-@dataclass(frozen=True)
-class PaymentRecord:
+class PaymentRecord(NamedTuple):
     """The canonical payment record (spec 6.1), as a source delivers it.
 
     `amount` is what the payer paid and is credited to the account; `fee` is what the bank
     kept (the provider receives `amount − fee`). `paid_at` carries its time zone. Amounts are
-    Decimals or plain decimal strings ("1234.50"), never floats.
+    Decimals or plain decimal strings ("1234.50"), never floats. (A named tuple: a registry
+    builds a million, three times faster than frozen dataclasses.)
     """
 
     tenant_id: int
