@@ -11,12 +11,14 @@ from kvit.db.lookups import array_text, array_value
 from kvit.tenants.models import Tenant
 
 
-def test_integers_go_as_array_text_anything_else_as_a_list() -> None:
+def test_integers_and_strings_go_as_array_text_anything_else_as_a_list() -> None:
     assert array_value([3, 1, 2]) == "{3,1,2}"
     assert array_value(iter([7])) == "{7}"
     assert array_value([]) == "{}"
     assert array_value([1, True]) == [1, True]  # a bool is no id
-    assert array_value(["a", "b"]) == ["a", "b"]
+    assert array_value(["a", "b"]) == '{"a","b"}'
+    assert array_value(['say "hi"', "C:\\dir"]) == '{"say \\"hi\\"","C:\\\\dir"}'
+    assert array_value(["a", 1]) == ["a", 1]
     assert array_text([Decimal("1.50"), Decimal("-2")]) == "{1.50,-2}"
 
 
@@ -38,3 +40,16 @@ def test_any_of_finds_what_in_finds(make: Any, pick: Any) -> None:
     assert sorted(Tenant.objects.filter(code__any_of=codes).values_list("pk", flat=True)) == [
         row.pk for row in rows if row.pk in ids
     ]
+
+
+TRICKY = ['say "hi"', "back\\slash", "a,b", "{braced}", "  spaced ", "NULL", "", "Иванов"]
+
+
+@pytest.mark.django_db
+def test_any_of_finds_strings_of_every_kind() -> None:
+    """Quotes, backslashes, separators, braces, blanks, the word NULL and Cyrillic are
+    matched as themselves (the array goes as text)."""
+    names = [*TRICKY, "other"]
+    rows = [Tenant.objects.create(code=f"t{n}", name=name) for n, name in enumerate(names)]
+    found = Tenant.objects.filter(name__any_of=TRICKY).values_list("pk", flat=True)
+    assert sorted(found) == [row.pk for row in rows[:-1]]

@@ -7,7 +7,7 @@ February (other tests post their own); payments are made on 5 March 2024.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -262,33 +262,40 @@ def test_duplicated_names_the_payment_a_record_repeats_exactly(desk: Desk) -> No
     split = (SplitPart(desk.water.pk, desk.water_service.pk, "400.00"),)
     record = desk.record("400.00", split=split)
     plain = desk.record("50.00")
-    first, second = post_payments([record, plain])
+    _first, second = post_payments([record, plain])
     fresh = desk.record("400.00")
     records = [
-        record,
-        record._replace(external_id=f" {record.external_id} "),
+        record,  # a split: left to posting, which compares it
         record._replace(split=()),
-        record._replace(amount="400.01"),
-        record._replace(amount="four hundred"),
-        record._replace(source="other-bank"),
         plain,
+        plain._replace(external_id=f" {plain.external_id} "),
+        plain._replace(amount="50.01"),
+        plain._replace(amount="fifty"),
+        plain._replace(source="other-bank"),
         plain._replace(period=Period(2024, 1)),
+        plain._replace(account_number="other"),
+        plain._replace(paid_at=plain.paid_at + timedelta(seconds=1)),
+        plain._replace(penalty_designated=True),
         fresh,
     ]
+    with CaptureQueriesContext(connection) as one:
+        duplicated(records[2:3])
     with CaptureQueriesContext(connection) as captured:
         found = duplicated(records)
-    one, two = first.payment.pk, second.payment.pk
-    assert found == [one, one, None, None, None, None, two, None, None]
-    # per (organisation, source): the payments, then the splits of those found
-    assert len(captured) == 3
+    two = second.payment.pk
+    assert found == [None, None, two, two, None, None, None, None, None, None, None, None]
+    assert len(captured) == len(one)  # one COPY and one query, whatever the number
     # what `duplicated` calls a duplicate, posting calls one too; the rest are not
-    outcomes = post_payments(records[:4] + records[6:8])
+    outcomes = post_payments(records[:5] + records[7:11])
     assert [o.result for o in outcomes] == [
         Result.DUPLICATE,
+        Result.CONFLICT,
+        Result.DUPLICATE,
         Result.DUPLICATE,
         Result.CONFLICT,
         Result.CONFLICT,
-        Result.DUPLICATE,
+        Result.CONFLICT,
+        Result.CONFLICT,
         Result.CONFLICT,
     ]
 

@@ -50,6 +50,8 @@ def to_decimal(value: str | int | Decimal) -> Decimal:
     else is a data error, not something to guess at. Floats (and bools) raise TypeError
     because they are already inexact; NaN and infinities raise ValueError.
     """
+    if type(value) is Decimal and value.is_finite():
+        return value  # the usual case, as it is: a Decimal is immutable
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise TypeError(
             f"an amount is built from str, int or Decimal, not {type(value).__name__} "

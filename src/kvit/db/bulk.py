@@ -83,6 +83,22 @@ def _insert(
     raw.executemany(f"INSERT INTO {quoted(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
+def scratch_table(connection: BaseDatabaseWrapper, name: str, select: str) -> None:
+    """An empty temporary table `name` with the columns of the query `select`, for the rest
+    of the transaction (PostgreSQL: dropped at commit, emptied when asked for again;
+    SQLite: made anew). Only column types: no keys, no defaults, no constraints. Call it
+    inside a transaction: on PostgreSQL, in autocommit it would be dropped at once."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DROP AS {select} LIMIT 0"
+            )
+            cursor.execute(f"TRUNCATE {name}")
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            cursor.execute(f"CREATE TEMP TABLE {name} AS {select} LIMIT 0")
+
+
 def plan_for_few_rows(connection: BaseDatabaseWrapper) -> None:
     """For the rest of the transaction, plan queries as the many small ones they are (a
     chunk's or one account's, each reading by key): on PostgreSQL no JIT compilation and no

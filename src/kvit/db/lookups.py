@@ -55,12 +55,21 @@ class AnyOf(In):  # type: ignore[type-arg]
 
 
 def array_value(values: Iterable[Any]) -> Any:
-    """`values` as a PostgreSQL array parameter: a list of integers as the array's text
-    ('{1,2,3}', which PostgreSQL reads as the column's type), anything else as a list.
-    psycopg writes a list into the query element by element in Python: 12,000 ids take
-    7 ms that way, 1 ms as text."""
+    """`values` as a PostgreSQL array parameter: a list of integers or of strings as the
+    array's text ('{1,2,3}', '{"a","b"}', which PostgreSQL reads as the column's type),
+    anything else as a list. psycopg writes a list into the query element by element in
+    Python: 12,000 ids take 7 ms that way, 1 ms as text."""
     found = list(values)
-    return array_text(found) if all(type(value) is int for value in found) else found
+    if all(type(value) is int for value in found):
+        return array_text(found)
+    if all(type(value) is str for value in found):
+        return "{" + ",".join(map(_quoted_element, found)) + "}"
+    return found
+
+
+def _quoted_element(text: str) -> str:
+    """A string as an element of array text: in double quotes, `"` and `\\` escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def array_text(values: Iterable[int | Decimal]) -> str:

@@ -64,7 +64,7 @@ from kvit.core.penalties import scheme
 from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
 from kvit.core.rebilling import RECALCULATED
-from kvit.db.bulk import insert_rows, instance, json_text, plan_for_few_rows
+from kvit.db.bulk import insert_rows, instance, json_text, plan_for_few_rows, scratch_table
 from kvit.db.effective import concrete_field
 from kvit.db.validation import clean_fields
 from kvit.ledger.actions import entry_row, post_entries, post_rows
@@ -87,6 +87,7 @@ CASH = "cash"
 """The cash desk's source: its external ids are receipt numbers, unique per organisation."""
 INSERT_CHUNK = 500
 INCOMING = "payments_incoming"  # the temporary table new payments are copied into (PostgreSQL)
+PRESENTED = "payments_presented"  # the temporary table `duplicated` compares records in
 COMPARED = (
     "account_number",
     "amount",
@@ -469,12 +470,7 @@ def _insert_new(rows: list[Payment]) -> dict[tuple[str, str], int]:
             now = timezone.now()
             for row in rows:
                 row.created_at = now  # what `auto_now_add` gives a saved row
-            # Column types only (no keys, no defaults): dropped with the transaction.
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            cursor.execute(f"TRUNCATE {INCOMING}")
+            scratch_table(connection, INCOMING, f"SELECT {columns} FROM {table}")  # noqa: S608
             insert_rows(
                 connection,
                 INCOMING,
@@ -513,6 +509,8 @@ class _Recorded(NamedTuple):
 
 STORED = tuple(name for name in COMPARED if name != "split")
 """The compared fields that are columns of the payment (the split is its own table)."""
+KEY = ("tenant", "source", "external_id")
+"""The idempotency key (spec 6.1): unique per payment."""
 
 
 def _content(record: PaymentRecord) -> tuple[Any, ...]:
@@ -533,6 +531,8 @@ def _content(record: PaymentRecord) -> tuple[Any, ...]:
 
 
 def _split_key(record: PaymentRecord) -> tuple[tuple[int, int, Decimal], ...]:
+    if not record.split:
+        return ()
     return tuple(
         sorted(
             (part.provider_id, part.service_id, to_decimal(part.amount)) for part in record.split
@@ -568,23 +568,66 @@ def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
     """For each record, the payment it repeats exactly (its key recorded with the same
     content: `post_payments` would post nothing and call it a duplicate), else None. A bulk
     caller — a registry imported again — leaves these out of `post_payments`, which would
-    build, insert and compare each of them. The records are taken as valid by themselves,
-    as a registry's parsed lines are (`post_payments` refuses a batch with an invalid one);
-    one whose amount does not read is None, for `post_payments` to report. Run it in the
-    caller's transaction, after `plan_for_few_rows`."""
-    keys: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for record in records:
-        keys[(record.tenant_id, record.source.strip())].add(record.external_id.strip())
-    stored = _recorded(keys)
-    result: list[int | None] = []
-    for record in records:
-        found = stored.get((record.tenant_id, record.source.strip(), record.external_id.strip()))
+    build, insert and compare each of them.
+
+    The database compares: the records' keys and `_content` go into a temporary table and
+    one query returns the payments recorded under those keys whose stored columns equal
+    that content, column by column, and that have no split — the comparison `_replays`
+    makes, without loading the payments. A record with an explicit split, or whose amount
+    does not read, is None: `post_payments` compares or reports it. The records are taken
+    as valid by themselves, as a registry's parsed lines are (`post_payments` refuses a
+    batch with an invalid one). Run it after `plan_for_few_rows`."""
+    rows = []
+    for position, record in enumerate(records):
+        if record.split:
+            continue
         try:
-            same = found is not None and _content(record) == found.content
+            content = _content(record)
         except (TypeError, ValueError):
-            same = False
-        result.append(found.pk if same and found is not None else None)
-    return result
+            continue
+        key = (record.tenant_id, record.source.strip(), record.external_id.strip())
+        rows.append((position, *key, *content[: len(STORED)]))
+    found = _presented(rows) if rows else {}
+    return [found.get(position) for position in range(len(records))]
+
+
+def _presented(rows: list[tuple[Any, ...]]) -> dict[int, int]:
+    """position → payment id, for the rows (position, key, stored content) that repeat a
+    recorded payment without a split (one COPY and one query, in a savepoint)."""
+    quote = connection.ops.quote_name
+    fields = [concrete_field(Payment, name) for name in (*KEY, *STORED)]
+    columns = [quote(f.column) for f in fields]
+    table = quote(Payment._meta.db_table)
+    splits = PaymentSplit._meta
+    split_of = quote(splits.get_field("payment").column)
+    same = " AND ".join(
+        [f"p.{c} = i.{c}" for c in columns[: len(KEY)]]
+        + [f"p.{c} IS NOT DISTINCT FROM i.{c}" for c in columns[len(KEY) :]]
+    )
+    if connection.vendor != "postgresql":  # SQLite: the values as a saved row stores them
+        rows = [
+            (
+                position,
+                *(f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)),
+            )
+            for position, *values in rows
+        ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        scratch_table(
+            connection,
+            PRESENTED,
+            f"SELECT 0 AS position, {', '.join(columns)} FROM {table}",  # noqa: S608
+        )
+        insert_rows(connection, PRESENTED, ["position", *(f.column for f in fields)], rows)
+        # Materialized: the payments are found by key first (in the unique index); asked
+        # at once, PostgreSQL's planner read all payments to leave out those with a split.
+        cursor.execute(
+            f"WITH found AS MATERIALIZED (SELECT i.position, p.{quote('id')} AS payment "  # noqa: S608
+            f"FROM {PRESENTED} i JOIN {table} p ON {same}) "
+            f"SELECT position, payment FROM found f WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{quote(splits.db_table)} s WHERE s.{split_of} = f.payment)"
+        )
+        return dict(cursor.fetchall())
 
 
 def _replays(
