@@ -121,7 +121,7 @@ class Writer:
             if not rows:
                 continue
             started = time.perf_counter()
-            insert_rows(self.connection, table.name, table.columns, rows)
+            insert_rows(self.connection, table.name, table.columns, rows, as_text=True)
             self.rows[table] += len(rows)
             self.seconds[table] += time.perf_counter() - started
             batch.rows[table] = []
