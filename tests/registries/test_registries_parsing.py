@@ -7,7 +7,7 @@ numbers, fields and codes) and what rejects the file.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time
+from datetime import UTC, date, time
 from decimal import Decimal
 
 import pytest
@@ -71,7 +71,8 @@ def test_a_sberbank_line_reads_into_the_canonical_fields() -> None:
         Decimal("1222.15"),
         Decimal("12.35"),
     )
-    assert line.paid_at.isoformat() == "2024-03-05T12:30:00"
+    assert line.paid_at().isoformat() == "2024-03-05T12:30:00"
+    assert line.paid_at(UTC).isoformat() == "2024-03-05T12:30:00+00:00"
     assert reader.problems == []
     assert reader.footer is not None
     assert (reader.footer.count, reader.footer.amount, reader.footer.order_number) == (

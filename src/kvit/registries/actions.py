@@ -238,8 +238,8 @@ class _Import:
         self.user = user
         self.progress = progress
         self.totals = _Totals()
-        # The payment times in the file are the organisation's local time (a ZoneInfo:
-        # replace() gives the right offset, also in the hour a clock goes back).
+        # The payment times in the file are the organisation's local time (a ZoneInfo
+        # gives the right offset, also in the hour a clock goes back).
         self.zone = timezone.get_current_timezone()
         self.document_number = str(registry.pk)
         self._record: Callable[..., PaymentRecord] = PaymentRecord  # set in run()
@@ -339,7 +339,7 @@ class _Import:
     def _payment(self, line: parsing.Line) -> PaymentRecord:
         return self._record(
             external_id=line.external_id,
-            paid_at=line.paid_at.replace(tzinfo=self.zone),
+            paid_at=line.paid_at(self.zone),
             amount=line.amount,
             fee=line.fee,
             account_number=line.account_number,

@@ -35,7 +35,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
@@ -85,9 +85,11 @@ _CELLS = (
 )
 """The fields a line is read from, in the order `Reader._record` unpacks their indexes."""
 ZERO = Decimal("0.00")
+MIDNIGHT = time()  # the time of a line without one
 _MONEY = re.compile(r"[+-]?[0-9]+(?:\.[0-9]{1,2})?")
 """Strict money: optional sign, digits, at most two decimals (kopecks); no exponent, no
 digit grouping (a `Decimal` built from it is exact, never a float)."""
+_PLAIN_MONEY = _MONEY.fullmatch
 _READING = re.compile(r"[0-9]+(?:\.[0-9]{1,6})?")
 
 
@@ -171,10 +173,10 @@ class Line(NamedTuple):
     fee: Decimal
     readings: tuple[ReadingPair, ...] = ()
 
-    @property
-    def paid_at(self) -> datetime:
-        """Naive: the caller gives it the organisation's time zone."""
-        return datetime.combine(self.paid_on, self.paid_time or time())
+    def paid_at(self, zone: tzinfo | None = None) -> datetime:
+        """The payment's date and time (midnight when the line has no time) in `zone`:
+        the file's times are the organisation's local time."""
+        return datetime.combine(self.paid_on, self.paid_time or MIDNIGHT, zone)
 
 
 class Record(NamedTuple):
@@ -546,7 +548,7 @@ class Reader:
             if "." in text:
                 return None
             text = text.replace(",", ".")
-        return Decimal(text) if _MONEY.fullmatch(text) else None
+        return Decimal(text) if _PLAIN_MONEY(text) else None
 
     def _record(self, row: list[str], number: int, decoding: list[Problem]) -> Record:
         layout = self.layout
