@@ -600,11 +600,13 @@ def _presented(rows: list[tuple[Any, ...]]) -> dict[int, int]:
     table = quote(Payment._meta.db_table)
     splits = PaymentSplit._meta
     split_of = quote(splits.get_field("payment").column)
+    postgresql = connection.vendor == "postgresql"
+    equal = "IS NOT DISTINCT FROM" if postgresql else "IS"  # NULL equals NULL (older SQLite)
     same = " AND ".join(
         [f"p.{c} = i.{c}" for c in columns[: len(KEY)]]
-        + [f"p.{c} IS NOT DISTINCT FROM i.{c}" for c in columns[len(KEY) :]]
+        + [f"p.{c} {equal} i.{c}" for c in columns[len(KEY) :]]
     )
-    if connection.vendor != "postgresql":  # SQLite: the values as a saved row stores them
+    if not postgresql:  # SQLite: the values as a saved row stores them
         rows = [
             (
                 position,
@@ -622,7 +624,8 @@ def _presented(rows: list[tuple[Any, ...]]) -> dict[int, int]:
         # Materialized: the payments are found by key first (in the unique index); asked
         # at once, PostgreSQL's planner read all payments to leave out those with a split.
         cursor.execute(
-            f"WITH found AS MATERIALIZED (SELECT i.position, p.{quote('id')} AS payment "  # noqa: S608
+            f"WITH found AS {'MATERIALIZED' if postgresql else ''} "  # noqa: S608
+            f"(SELECT i.position, p.{quote('id')} AS payment "
             f"FROM {PRESENTED} i JOIN {table} p ON {same}) "
             f"SELECT position, payment FROM found f WHERE NOT EXISTS (SELECT 1 FROM "
             f"{quote(splits.db_table)} s WHERE s.{split_of} = f.payment)"
