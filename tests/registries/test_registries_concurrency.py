@@ -144,22 +144,32 @@ def test_overlapping_registries_imported_at_once_post_each_line_once(
 def analysed(table: str) -> tuple[int, float]:
     """How many times `table` was analysed by a command (autovacuum's own are counted
     apart), and the rows the planner now counts in it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s "
-            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = %s",
-            [table],
-        )
-        count, rows = cursor.fetchone()
+    count, _vacuums, rows = _statistics(table)
     return count, rows
 
 
+def vacuumed(table: str) -> int:
+    """How many times `table` was vacuumed by a command."""
+    return _statistics(table)[1]
+
+
+def _statistics(table: str) -> tuple[int, int, float]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT s.analyze_count, s.vacuum_count, c.reltuples FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = %s",
+            [table],
+        )
+        return cursor.fetchone()
+
+
 def test_a_large_import_refreshes_the_planners_statistics(bank: Bank, monkeypatch: Any) -> None:
-    """From `ANALYZE_AFTER` new rows the import analyses the table once it has committed:
-    the next import's look-up of replays is planned for the table as it now is. A registry
-    sent again adds lines, not payments."""
+    """From `ANALYZE_AFTER` new rows the import analyses the table once it has committed
+    (and vacuums the payments): the next import's look-up of replays is planned for the
+    table as it now is. A registry sent again adds lines, not payments."""
     before, _rows = analysed("payments_payment")
+    vacuums = vacuumed("payments_payment")
     lines_before, _rows = analysed("registries_registryline")
     monkeypatch.setattr(actions, "ANALYZE_AFTER", 30)
     import_registry(bank.tenant, sberbank(bank.pays(29)), "small.txt", "sberbank")
@@ -167,8 +177,9 @@ def test_a_large_import_refreshes_the_planners_statistics(bank: Bank, monkeypatc
     assert analysed("registries_registryline")[0] == lines_before
     import_registry(bank.tenant, sberbank(bank.pays(30), order="2"), "again.txt", "sberbank")
     assert Payment.objects.count() == 30  # one new, 29 replays
-    assert analysed("payments_payment")[0] == before
+    assert (analysed("payments_payment")[0], vacuumed("payments_payment")) == (before, vacuums)
     assert analysed("registries_registryline")[0] == lines_before + 1
     import_registry(bank.tenant, sberbank(bank.pays(60)[30:]), "large.txt", "sberbank")
     assert analysed("payments_payment") == (before + 1, Payment.objects.count())
+    assert vacuumed("payments_payment") == vacuums + 1  # its row marks, with the statistics
     assert analysed("registries_registryline")[0] == lines_before + 2
