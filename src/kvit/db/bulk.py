@@ -1,4 +1,5 @@
-"""Writing many rows at once: COPY on PostgreSQL, executemany on SQLite; planning for them.
+"""Writing many rows at once: binary COPY on PostgreSQL, executemany on SQLite; temporary
+tables; planning for many small queries.
 
 Mass work (the demo seed, bill runs, registry imports) writes through `insert_rows`, never
 a query per row. The caller opens the transaction and passes rows as tuples in the order of
@@ -81,8 +82,8 @@ def _insert(
     raw: Any = connection.connection
     if connection.vendor == "postgresql":
         # Binary COPY: psycopg's compiled dumpers write each value by its column's type,
-        # a third less work than COPY text on both sides (100,000 payment-shaped rows:
-        # 0.18 s against 0.27 s of Python).
+        # a third less Python than COPY text (100,000 payment-shaped rows: 0.18 s against
+        # 0.27 s), and the server parses no numbers or times.
         sql = f"COPY {quoted(table)} ({names}) FROM STDIN"
         with raw.cursor() as cursor:
             if not as_text:
