@@ -300,6 +300,29 @@ def test_duplicated_names_the_payment_a_record_repeats_exactly(desk: Desk) -> No
     ]
 
 
+def test_duplicated_leaves_what_a_payment_cannot_hold_to_posting(desk: Desk) -> None:
+    """Too many digits or kopecks, a key too long, a NUL: never cut, rounded or equal to
+    what is recorded, and `duplicated` never fails on them; posting reports the others."""
+    billed(desk)
+    plain = desk.record("50.00")
+    posted = post_payment(plain).payment.pk
+    wrong = [
+        plain._replace(amount=Decimal("5" + "0" * 20)),
+        plain._replace(amount=Decimal("50.001")),
+        plain._replace(account_number=plain.account_number + "0" * 300),
+        plain._replace(external_id=plain.external_id + "0" * 300),
+    ]
+    assert duplicated([plain, *wrong]) == [posted, None, None, None, None]
+    # PostgreSQL takes no NUL in a text: the batch is left to posting whole
+    assert duplicated([plain, plain._replace(account_number="12\x003")]) in (
+        [None, None],  # PostgreSQL
+        [posted, None],  # SQLite
+    )
+    for record in wrong:
+        with pytest.raises(ValidationError):
+            post_payment(record)
+
+
 def test_a_replay_in_the_hour_a_clock_goes_back_is_a_duplicate(desk: Desk) -> None:
     """02:30 on 27 October 2024 happened twice in Berlin; the second time (fold=1) is an
     instant like any other, and its replay is no conflict."""

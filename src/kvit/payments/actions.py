@@ -48,8 +48,8 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F, Q, Window
+from django.db import DataError, connection, transaction
+from django.db.models import CharField, DecimalField, F, Field, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -574,9 +574,11 @@ def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
     one query returns the payments recorded under those keys whose stored columns equal
     that content, column by column, and that have no split — the comparison `_replays`
     makes, without loading the payments. A record with an explicit split, or whose amount
-    does not read, is None: `post_payments` compares or reports it. The records are taken
-    as valid by themselves, as a registry's parsed lines are (`post_payments` refuses a
-    batch with an invalid one). Run it after `plan_for_few_rows`."""
+    or fee does not read, is None: `post_payments` compares or reports it; so is every
+    record of a batch that holds a value the database cannot take (a NUL in a text). The
+    records are taken as valid by themselves, as a registry's parsed lines are
+    (`post_payments` refuses a batch with an invalid one). Run it after
+    `plan_for_few_rows`."""
     rows = []
     for position, record in enumerate(records):
         if record.split:
@@ -593,10 +595,13 @@ def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
 
 def _presented(rows: list[tuple[Any, ...]]) -> dict[int, int]:
     """position → payment id, for the rows (position, key, stored content) that repeat a
-    recorded payment without a split (one COPY and one query, in a savepoint)."""
+    recorded payment without a split: a COPY and a query, whatever the number of rows, in
+    a savepoint. The scratch table's numbers and texts are unbounded: a value too long or
+    too large for a payment is not cut or rounded into an equal one, it is unequal."""
     quote = connection.ops.quote_name
     fields = [concrete_field(Payment, name) for name in (*KEY, *STORED)]
     columns = [quote(f.column) for f in fields]
+    shapes = [_unbounded(f, column) for f, column in zip(fields, columns, strict=True)]
     table = quote(Payment._meta.db_table)
     splits = PaymentSplit._meta
     split_of = quote(splits.get_field("payment").column)
@@ -614,23 +619,36 @@ def _presented(rows: list[tuple[Any, ...]]) -> dict[int, int]:
             )
             for position, *values in rows
         ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        scratch_table(
-            connection,
-            PRESENTED,
-            f"SELECT 0 AS position, {', '.join(columns)} FROM {table}",  # noqa: S608
-        )
-        insert_rows(connection, PRESENTED, ["position", *(f.column for f in fields)], rows)
-        # Materialized: the payments are found by key first (in the unique index); asked
-        # at once, PostgreSQL's planner read all payments to leave out those with a split.
-        cursor.execute(
-            f"WITH found AS {'MATERIALIZED' if postgresql else ''} "  # noqa: S608
-            f"(SELECT i.position, p.{quote('id')} AS payment "
-            f"FROM {PRESENTED} i JOIN {table} p ON {same}) "
-            f"SELECT position, payment FROM found f WHERE NOT EXISTS (SELECT 1 FROM "
-            f"{quote(splits.db_table)} s WHERE s.{split_of} = f.payment)"
-        )
-        return dict(cursor.fetchall())
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            scratch_table(
+                connection,
+                PRESENTED,
+                f"SELECT 0 AS position, {', '.join(shapes)} FROM {table}",  # noqa: S608
+            )
+            insert_rows(connection, PRESENTED, ["position", *(f.column for f in fields)], rows)
+            # Materialized: the payments are found by key first (in the unique index);
+            # asked at once, PostgreSQL's planner read all payments to leave out those
+            # with a split.
+            cursor.execute(
+                f"WITH found AS {'MATERIALIZED' if postgresql else ''} "  # noqa: S608
+                f"(SELECT i.position, p.{quote('id')} AS payment "
+                f"FROM {PRESENTED} i JOIN {table} p ON {same}) "
+                f"SELECT position, payment FROM found f WHERE NOT EXISTS (SELECT 1 FROM "
+                f"{quote(splits.db_table)} s WHERE s.{split_of} = f.payment)"
+            )
+            return dict(cursor.fetchall())
+    except DataError:  # a value no text column takes: posting reports it
+        return {}
+
+
+def _unbounded(field: Field[Any, Any], column: str) -> str:
+    """The scratch column of `field`: a decimal as any number, a string as any text."""
+    if isinstance(field, DecimalField):
+        return f"CAST({column} AS NUMERIC) AS {column}"
+    if isinstance(field, CharField):
+        return f"CAST({column} AS TEXT) AS {column}"
+    return column
 
 
 def _replays(
