@@ -540,28 +540,26 @@ def _split_key(record: PaymentRecord) -> tuple[tuple[int, int, Decimal], ...]:
     )
 
 
-def _recorded(keys: dict[tuple[int, str], set[str]]) -> dict[tuple[int, str, str], _Recorded]:
-    """The payments recorded under the keys — external ids by (organisation, source) — by
-    their whole key (two queries each: searched in the unique index, never scanned)."""
-    found: dict[tuple[int, str, str], _Recorded] = {}
-    for (tenant_id, source), external_ids in keys.items():
-        stored = {
-            external_id: (pk, values)
-            for external_id, pk, *values in Payment.objects.filter(
-                tenant_id=tenant_id, source=source, external_id__any_of=external_ids
-            )
-            .order_by()
-            .values_list("external_id", "pk", *STORED)
-        }
-        splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
-        for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
-            payment_id__any_of=[pk for pk, _values in stored.values()]
-        ).values_list("payment_id", "provider_id", "service_id", "amount"):
-            splits[payment_id].append((provider_id, service_id, amount))
-        for external_id, (pk, values) in stored.items():
-            content = (*values, tuple(sorted(splits.get(pk, ()))))
-            found[(tenant_id, source, external_id)] = _Recorded(pk, content)
-    return found
+def _recorded(tenant_id: int, source: str, external_ids: set[str]) -> dict[str, _Recorded]:
+    """The organisation's payments recorded under these keys of `source`, by external id
+    (two queries, by the whole unique key: its index is searched, not scanned)."""
+    stored = {
+        external_id: (pk, values)
+        for external_id, pk, *values in Payment.objects.filter(
+            tenant_id=tenant_id, source=source, external_id__any_of=external_ids
+        )
+        .order_by()
+        .values_list("external_id", "pk", *STORED)
+    }
+    splits: dict[int, list[tuple[int, int, Decimal]]] = defaultdict(list)
+    for payment_id, provider_id, service_id, amount in PaymentSplit.objects.filter(
+        payment_id__any_of=[pk for pk, _values in stored.values()]
+    ).values_list("payment_id", "provider_id", "service_id", "amount"):
+        splits[payment_id].append((provider_id, service_id, amount))
+    return {
+        external_id: _Recorded(pk, (*values, tuple(sorted(splits.get(pk, ())))))
+        for external_id, (pk, values) in stored.items()
+    }
 
 
 def duplicated(records: Sequence[PaymentRecord]) -> list[int | None]:
@@ -659,15 +657,19 @@ def _replays(
     replayed = [index for index in range(len(rows)) if index not in new]
     if not replayed:
         return {}
-    keys: dict[tuple[int, str], set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
     for index in replayed:
-        keys[(tenant_id, rows[index].source)].add(rows[index].external_id)
-    stored = _recorded(keys)
+        keys[rows[index].source].add(rows[index].external_id)
+    stored = {
+        (source, external_id): found
+        for source, external_ids in keys.items()
+        for external_id, found in _recorded(tenant_id, source, external_ids).items()
+    }
     payments = Payment.objects.in_bulk([found.pk for found in stored.values()])
     outcomes = {}
     for index in replayed:
         row = rows[index]
-        original = stored.get((tenant_id, row.source, row.external_id))
+        original = stored.get((row.source, row.external_id))
         if original is None:  # cannot happen: the key was refused because it exists
             raise RuntimeError(f"payment {row} was refused as recorded but is not found")
         pairs = zip(COMPARED, _content(batch[index]), original.content, strict=True)
