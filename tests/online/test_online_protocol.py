@@ -161,6 +161,8 @@ def test_fee_and_period_travel_to_the_payment(shop: Shop) -> None:
         ({"period": "0000-01"}, "body.period"),
         ({"transaction_id": "has space"}, "body.transaction_id"),
         ({"account": ""}, "body.account"),
+        ({"account": "0001\x0001"}, "body.account"),  # PostgreSQL's text holds no NUL
+        ({"account": "0001\n01"}, "body.account"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(shop: Shop, changes: dict, field: str) -> None:
@@ -170,6 +172,25 @@ def test_bad_input_is_refused_naming_the_field(shop: Shop, changes: dict, field:
     assert reply.body["code"] in ("invalid_request", "invalid_amount")
     assert any(error["field"].endswith(field) for error in reply.body["errors"]), reply.body
     assert not OnlineTransaction.objects.exists()
+
+
+def test_a_nul_in_the_path_is_refused_and_logged_replaced(shop: Shop) -> None:
+    account = shop.bank.check("0001\x0001")  # the bank sends it as %00
+    shop.bank.pay("000101", "120.00", "t-1")
+    status, perform = shop.bank.status("t-1\x00"), shop.bank.perform("t-1\x00")
+    for reply, field in (
+        (account, "account"),
+        (status, "transaction_id"),
+        (perform, "transaction_id"),
+    ):
+        assert (reply.status, reply.body["code"]) == (422, "invalid_request")
+        assert reply.body["errors"][0]["field"].endswith(field)
+    cancel = shop.bank.request("POST", "transactions/t-1/cancel", {"reason": "no\x00"})
+    assert cancel.status == 422 and cancel.body["errors"][0]["field"].endswith("reason")
+    paths = [path for path in OnlineEvent.objects.values_list("details__path", flat=True) if path]
+    assert any(path.endswith("/accounts/0001\ufffd01") for path in paths)
+    assert not any("\x00" in path for path in paths)
+    assert Payment.objects.get().status == "posted"  # the cancel with a NUL did nothing
 
 
 def test_a_body_that_is_not_json_is_refused(shop: Shop) -> None:

@@ -206,6 +206,25 @@ def test_invalid_lines_are_reported_and_the_rest_is_posted(bank: Bank) -> None:
     assert Payment.objects.count() == 2
 
 
+def test_a_nul_past_the_sniffed_head_is_an_invalid_line_and_the_rest_is_posted(
+    bank: Bank,
+) -> None:
+    pays = bank.pays(700)  # more than the 64 KB `sniff` looks at
+    content = sberbank(pays)
+    assert content.index(b"OP-000650") > 64 * 1024
+    content = content.replace(b"OP-000650;", b"OP-000650;00\x00")  # into the account number
+    registry = import_registry(bank.tenant, content, "r.txt", "sberbank").registry
+    assert registry.status == "imported", registry.problem_texts()
+    assert (registry.posted, registry.invalid) == (699, 1)
+    line = RegistryLine.objects.get(registry=registry, outcome="invalid")
+    assert line.number == 651
+    assert line.reasons() == [
+        "The line holds a NUL character (byte 0x00), which no field may hold."
+    ]
+    assert "00\ufffd" in line.text
+    assert not Payment.objects.filter(external_id="OP-000650").exists()
+
+
 def test_unknown_closed_and_missing_accounts_go_to_suspense_with_the_reason(bank: Bank) -> None:
     closed = bank.accounts[4]
     closed.closed_on = date(2024, 3, 1)

@@ -112,6 +112,25 @@ def test_bytes_that_do_not_decode_name_the_line_and_the_byte() -> None:
     assert reader.problems == []  # its money was read: the footer still checks
 
 
+@pytest.mark.parametrize("encoding", ["windows-1251", "utf-8", "koi8-r"])
+def test_a_nul_makes_its_line_invalid_and_is_kept_replaced(encoding: str) -> None:
+    pays = [ONE, Pay("OP-2", "000102"), Pay("OP-3", "000103")]
+    content = sberbank(pays, encoding=encoding).replace(b"000102", b"000\x00102")
+    records, reader = read(content, replace(SBERBANK, encoding=encoding))
+    assert codes(records) == {2: [("nul", "")]}
+    assert "000\ufffd102" in records[1].text and "\x00" not in records[1].text
+    assert records[1].amount == Decimal("100.00")  # its money was read: the footer checks
+    assert [record.line is not None for record in records] == [True, False, True]
+    assert reader.problems == []
+
+
+def test_a_line_that_neither_decodes_nor_is_free_of_nul_names_both() -> None:
+    content = sberbank([ONE], encoding="utf-8").replace(b"OP-1", b"O\xffP\x00-1")
+    records, _reader = read(content, replace(SBERBANK, encoding="utf-8"))
+    assert codes(records) == {1: [("decode", ""), ("nul", "")]}
+    assert "O\ufffdP\ufffd-1" in records[0].text
+
+
 def test_a_decimal_comma_and_other_date_formats() -> None:
     layout = replace(SBERBANK, decimal_mark=",", date_format="%d.%m.%Y", time_format="%H:%M:%S")
     text = (

@@ -18,12 +18,19 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from ninja import HeaderEx, P, Router
+from ninja import HeaderEx, P, PathEx, Router
 from ninja.security import APIKeyHeader
 
 from kvit.api.errors import ApiError, trace
 from kvit.api.idempotency import HEADER, RETENTION, idempotent
-from kvit.api.schemas import AccountOut, CancelIn, Problem, TransactionIn, TransactionOut
+from kvit.api.schemas import (
+    NO_CONTROL,
+    AccountOut,
+    CancelIn,
+    Problem,
+    TransactionIn,
+    TransactionOut,
+)
 from kvit.online import actions, queries
 from kvit.online.models import DEFAULT_TOLERANCE, Aggregator, OnlineTransaction
 from kvit.online.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, Refusal, verify
@@ -39,6 +46,9 @@ KEY_DESCRIPTION = (
 IdempotencyKey = HeaderEx[
     str | None, P(alias=HEADER, min_length=1, max_length=255, description=KEY_DESCRIPTION)
 ]
+# An account number or a transaction id in the path with a control character (a NUL,
+# which PostgreSQL's text refuses) names nothing: refused as invalid, not looked up.
+PathText = PathEx[str, P(pattern=NO_CONTROL)]
 ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 
@@ -142,7 +152,7 @@ def _principal(aggregator: Aggregator) -> str:
     summary="Check an account",
     description="Does the account exist and take payments, and what does it owe?",
 )
-def check(request: HttpRequest, tenant: str, aggregator: str, account: str) -> HttpResponse:
+def check(request: HttpRequest, tenant: str, aggregator: str, account: PathText) -> HttpResponse:
     found = queries.account_check(request.auth, account, timezone.localdate())  # type: ignore[attr-defined]
     trace(request).outcome = "found"
     return JsonResponse(AccountOut.of(found).model_dump(mode="json"))
@@ -181,7 +191,9 @@ def create(
     response={200: TransactionOut, **ERRORS},
     summary="Read a transaction",
 )
-def status(request: HttpRequest, tenant: str, aggregator: str, transaction_id: str) -> HttpResponse:
+def status(
+    request: HttpRequest, tenant: str, aggregator: str, transaction_id: PathText
+) -> HttpResponse:
     found = queries.transaction_of(request.auth, transaction_id)  # type: ignore[attr-defined]
     return answer(request, found, True, "found")
 
@@ -200,7 +212,7 @@ def perform(
     request: HttpRequest,
     tenant: str,
     aggregator: str,
-    transaction_id: str,
+    transaction_id: PathText,
     key: IdempotencyKey = None,
 ) -> HttpResponse:
     contract: Aggregator = request.auth  # type: ignore[attr-defined]
@@ -226,7 +238,7 @@ def cancel(
     request: HttpRequest,
     tenant: str,
     aggregator: str,
-    transaction_id: str,
+    transaction_id: PathText,
     body: CancelIn,
     key: IdempotencyKey = None,
 ) -> HttpResponse:

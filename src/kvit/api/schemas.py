@@ -21,6 +21,8 @@ from kvit.payments.models import Payment
 AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 TRANSACTION_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"  # an account number: one line of printable text
+NO_NUL = r"^[^\x00]*$"  # a text PostgreSQL can store
 
 
 def money(value: Decimal) -> str:
@@ -66,6 +68,7 @@ class TransactionIn(Schema):
     account: str = Field(
         min_length=1,
         max_length=30,
+        pattern=NO_CONTROL,
         description="The personal account number.",
         examples=["000101"],
     )
@@ -97,7 +100,9 @@ class TransactionIn(Schema):
 class CancelIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=200, description="Why it is cancelled.")
+    reason: str = Field(
+        min_length=1, max_length=200, pattern=NO_NUL, description="Why it is cancelled."
+    )
 
 
 class PaymentOut(Schema):

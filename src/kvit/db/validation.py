@@ -6,7 +6,9 @@ the field's own validators would, on the plain types only (a `str` within its le
 without NUL and among the choices; a finite `Decimal` within its digits; a `date`, a
 `datetime`, a `bool`; or an empty value of a field that may be blank), and leaves the
 fields it cannot vouch for — any other type or field, any field with validators of its own —
-to `Model.clean_fields`, so the errors are Django's, word for word.
+to `Model.clean_fields`, so the errors are Django's, word for word. A text with a NUL
+character, which a model field takes and PostgreSQL refuses, is refused as Django's form
+fields refuse it (`ProhibitNullCharactersValidator`, its words).
 """
 
 from __future__ import annotations
@@ -17,20 +19,34 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
+
+NO_NUL = ProhibitNullCharactersValidator()
 
 
 def clean_fields(instance: models.Model, exclude: Collection[str] = ()) -> None:
     """`instance.clean_fields(exclude)`, with the plainly valid fields skipped."""
     doubtful = {
-        name
+        name: value
         for name, attname, check in _checks(type(instance))
-        if name not in exclude and not check(getattr(instance, attname))
+        if name not in exclude and not check(value := getattr(instance, attname))
     }
-    if doubtful:
+    if not doubtful:
+        return
+    errors: dict[str, list[ValidationError]] = {}
+    try:
         instance.clean_fields(
             exclude=[f.name for f in instance._meta.concrete_fields if f.name not in doubtful]
         )
+    except ValidationError as error:
+        errors = error.error_dict
+    for name, value in doubtful.items():
+        if name not in errors and isinstance(value, str) and "\x00" in value:
+            errors[name] = [ValidationError(NO_NUL.message, code=NO_NUL.code)]
+    if errors:
+        raise ValidationError(errors)
 
 
 def plainly_valid(field: models.Field[Any, Any], value: Any) -> bool:

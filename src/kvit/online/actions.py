@@ -262,7 +262,8 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> OnlineEvent:
     """Write down one request and what came of it (in its own transaction: a refused
-    request's event stays although the request changed nothing)."""
+    request's event stays although the request changed nothing). A NUL in the details
+    (the path, a message quoting it) is kept as U+FFFD: jsonb refuses it."""
     return OnlineEvent.objects.create(
         tenant_id=aggregator.tenant_id if aggregator else None,
         aggregator=aggregator,
@@ -274,5 +275,8 @@ def record_event(
         body_sha256=hashlib.sha256(body).hexdigest(),
         remote_addr=remote_addr,
         at=timezone.now(),
-        details=details or {},
+        details={  # what came from outside, kept where PostgreSQL's jsonb can hold it
+            name: value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+            for name, value in (details or {}).items()
+        },
     )

@@ -20,7 +20,10 @@ TRANSACTION_NOT_FOUND = "transaction_not_found"
 
 
 def aggregator_named(tenant_code: str, code: str) -> Aggregator | None:
-    """The active aggregator contract `code` of the organisation `tenant_code`, if any."""
+    """The active aggregator contract `code` of the organisation `tenant_code`, if any
+    (none for a code with a NUL, from a request's path: PostgreSQL's text holds none)."""
+    if "\x00" in tenant_code + code:
+        return None
     return (
         Aggregator.objects.filter(tenant__code=tenant_code, code=code, is_active=True)
         .select_related("tenant")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, tzinfo
@@ -250,6 +251,8 @@ def sniff(content: bytes) -> Problem | None:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+REPLACEMENT = "\ufffd"
+"""What a NUL becomes in the text kept of its line (as a byte that does not decode does)."""
 
 
 def layout_problems(layout: Layout) -> list[Problem]:
@@ -362,7 +365,7 @@ class Reader:
         self.lines = self.content.count(b"\n") + (not self.content.endswith(b"\n"))
         self._comma = layout.decimal_mark == ","
         self._use_columns(layout.columns, layout.readings_from)
-        self._decoding: dict[int, Problem] = {}
+        self._decoding: defaultdict[int, list[Problem]] = defaultdict(list)  # by line
 
     def _use_columns(self, columns: Mapping[str, int], readings_from: int | None) -> None:
         """Cell indexes by field; an absent field reads the empty cell put at each row's end.
@@ -376,7 +379,9 @@ class Reader:
     def _blocks(self) -> Iterator[list[str]]:
         """The decoded lines (each ending in a line break), a block of about `BLOCK` bytes at
         a time (decoding a block at once is many times faster than a line at a time); a
-        block that does not decode is decoded line by line, to name the line and the byte."""
+        block that does not decode is decoded line by line, to name the line and the byte.
+        A NUL character (no text field holds one, and PostgreSQL refuses it in text) makes
+        its line invalid and is replaced, as a byte that does not decode is."""
         encoding, content, size = self.layout.encoding, self.content, len(self.content)
         start, first = 0, 1
         while start < size:
@@ -392,6 +397,8 @@ class Reader:
                 ]
             if block.endswith(b"\n"):
                 lines.pop()  # the empty piece after the last line break
+            if b"\x00" in block:  # every encoding of ENCODINGS writes NUL as this byte
+                lines = [self._without_nul(line, n) for n, line in enumerate(lines, start=first)]
             yield lines
             start, first = end, first + len(lines)
 
@@ -401,8 +408,16 @@ class Reader:
             return raw.decode(encoding) + "\n"
         except UnicodeDecodeError as error:
             byte = raw[error.start : error.start + 1].hex()
-            self._decoding[number] = Problem("decode", number, value=f"0x{byte}", expected=encoding)
+            self._decoding[number].append(
+                Problem("decode", number, value=f"0x{byte}", expected=encoding)
+            )
             return raw.decode(encoding, "replace") + "\n"
+
+    def _without_nul(self, line: str, number: int) -> str:
+        if "\x00" not in line:
+            return line
+        self._decoding[number].append(Problem("nul", number))
+        return line.replace("\x00", REPLACEMENT)
 
     # --- the rows ---------------------------------------------------------------------------
 
@@ -458,7 +473,8 @@ class Reader:
         self._check_totals()
 
     def _decoding_of(self, first: int, last: int) -> list[Problem]:
-        return [self._decoding.pop(n) for n in range(first, last + 1) if n in self._decoding]
+        found = self._decoding
+        return [p for n in range(first, last + 1) if n in found for p in found.pop(n)]
 
     def _read_header(self, row: list[str], number: int) -> bool:
         names = [cell.strip().lower() for cell in row]

@@ -78,6 +78,7 @@ def _texts() -> dict[str, str]:
             "The amount %(value)s is not the amount transferred plus the fee (%(expected)s)."
         ),
         "decode": _("The line cannot be read as %(expected)s (byte %(value)s)."),
+        "nul": _("The line holds a NUL character (byte 0x00), which no field may hold."),
         "missing": _("The %(field)s is missing."),
         "money": _(
             "“%(value)s” is not an amount: digits with “%(expected)s” before at most two decimals."
