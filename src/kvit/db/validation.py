@@ -86,7 +86,8 @@ def _check(field: models.Field[Any, Any]) -> Callable[[Any], bool]:
         plain = lambda value: type(value) is bool  # noqa: E731
 
     def check(value: Any) -> bool:
-        if value is None or value == "":
+        # `value == ""`, without asking a Decimal or a date to compare itself with a str
+        if value is None or (isinstance(value, str) and not value):
             return blank and value in empty  # skipped by `clean_fields`, or reported
         return plain(value)
 
@@ -94,11 +95,19 @@ def _check(field: models.Field[Any, Any]) -> Callable[[Any], bool]:
 
 
 def _fits(value: Decimal, max_digits: int | None, decimal_places: int | None) -> bool:
-    """`DecimalValidator`'s test, for a finite value with no more places than allowed."""
+    """`DecimalValidator`'s test, for a finite value with no more places than allowed: its
+    exponent is one of 0, -1 … -decimal_places (a positive one is left to Django), and its
+    whole digits (`adjusted() + 1`) are at most max_digits - decimal_places. Without
+    `as_tuple`, which builds a tuple of the digits (a registry checks three million)."""
     if not value.is_finite() or max_digits is None or decimal_places is None:
         return False
-    _sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    places = max(-exponent, 0)
-    whole = max(len(digits) + exponent, 0)
-    return places <= decimal_places and whole <= max_digits - decimal_places
+    quanta = _quanta(decimal_places)
+    return any(value.same_quantum(q) for q in quanta) and (
+        value.adjusted() < max_digits - decimal_places
+    )
+
+
+@cache
+def _quanta(places: int) -> tuple[Decimal, ...]:
+    """The units with 0 to `places` decimal places, the most used first: 0.01, 0.1, 1."""
+    return tuple(Decimal(1).scaleb(-n) for n in range(places, -1, -1))

@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -189,10 +189,13 @@ class _Item:
     allocation: engine.Allocation | None = None
     due_dates: Callable[[Period], date] | None = None
     entries: list[_Entry] = field(default_factory=list)
+    zone: tzinfo = field(default_factory=timezone.get_current_timezone)
     paid_on: date = field(init=False)
 
     def __post_init__(self) -> None:
-        self.paid_on = self.payment.paid_on  # a time zone conversion: once
+        # `Payment.paid_on`, with the zone looked up once per batch: Django's look-up of
+        # the current zone (asgiref's context-local) costs 3 µs, the conversion 0.1 µs.
+        self.paid_on = self.payment.paid_at.astimezone(self.zone).date()
 
 
 class _Entry(NamedTuple):
@@ -258,8 +261,9 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
             for index in new
             for part in batch[index].split
         )
+        zone = timezone.get_current_timezone()
         items = {
-            index: _Item(rows[index], _engine_split(batch[index].split, books))
+            index: _Item(rows[index], _engine_split(batch[index].split, books), zone=zone)
             for index in new
             if rows[index].status == Payment.Status.POSTED
         }
@@ -727,11 +731,14 @@ def _allocate_and_post(items: list[_Item], books: Books, user: Any) -> None:
             if provider is None:
                 _to_suspense(payment, Payment.SuspenseReason.NO_PROVIDER)
                 continue
-            allocation = replace(
-                allocation,
-                advances=tuple(
-                    replace(a, provider=a.provider or str(provider)) for a in allocation.advances
+            allocation = engine.Allocation(  # built, not `replace`d: a registry does a million
+                allocation.amount,
+                allocation.lines,
+                tuple(
+                    engine.Advance(a.provider or str(provider), a.amount)
+                    for a in allocation.advances
                 ),
+                allocation.issues,
             )
         item.allocation, item.due_dates = allocation, due_dates
         item.entries = _entries(item, allocation, books, current, user)
