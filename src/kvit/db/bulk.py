@@ -1,20 +1,31 @@
-"""Writing many rows at once: binary COPY on PostgreSQL, executemany on SQLite; temporary
-tables; planning for many small queries.
+"""Writing many rows at once: binary COPY on PostgreSQL, executemany on SQLite; writes
+sent behind; temporary tables; planning for many small queries.
 
 Mass work (the demo seed, bill runs, registry imports) writes through `insert_rows`, never
 a query per row. The caller opens the transaction and passes rows as tuples in the order of
 `columns`, with database-ready values (JSON as text).
+
+Inside `writes_behind(connection)` (PostgreSQL), `write_behind` and `execute_behind` hand a
+write whose result nobody waits for (a batch's ledger entries, events, registry lines) to
+a second thread, which sends it on the same connection — so in the same transaction —
+while this thread goes on with Python work (parsing the next batch). Every other statement
+on the connection first waits for the writes before it, so everything reaches the database
+in the order it was asked for; a write that fails is raised at the next statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import orjson
-from django.db import models
+from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
@@ -75,6 +86,20 @@ def insert_rows(
     values are of their columns' types (Decimal, date, aware datetime, JSON as text), or,
     `as_text`, any value whose text the column reads (the demo seed writes numbers as
     strings)."""
+    wrapper = _wrapper(connection)
+    behind = _BEHIND.get(wrapper)
+    if behind is not None and behind.owner == threading.get_ident():
+        behind.wait()  # the COPY goes on the raw connection, past the execute wrapper
+    _insert_now(wrapper, table, columns, rows, as_text)
+
+
+def _insert_now(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    as_text: bool = False,
+) -> None:
     # The raw driver's errors become Django's (IntegrityError …), as from the ORM.
     with connection.wrap_database_errors:
         _insert(connection, table, columns, rows, as_text)
@@ -132,6 +157,109 @@ class JsonTextDumper(Dumper):
 
     def dump(self, obj: str) -> bytes:
         return b"\x01" + obj.encode()
+
+
+# --- writes sent behind -------------------------------------------------------------------
+
+
+class WriteBehindFailed(DatabaseError):
+    """A write sent behind (`write_behind`, `execute_behind`) failed; raised, with the
+    database's error as its cause, at the next statement on the connection."""
+
+
+class _Behind:
+    """The writes sent behind on one connection of one thread (`owner`): one worker thread
+    runs them in order."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.owner = threading.get_ident()
+        self.worker = ThreadPoolExecutor(1, thread_name_prefix="kvit-write-behind")
+        self.sent: list[Future[None]] = []
+
+    def send(self, write: Callable[..., None], *args: Any) -> None:
+        self.sent.append(self.worker.submit(write, *args))
+
+    def wait(self) -> None:
+        """Wait for every write sent; WriteBehindFailed for the first that failed."""
+        sent, self.sent = self.sent, []
+        errors = [error for future in sent if (error := future.exception()) is not None]
+        if errors:
+            raise WriteBehindFailed(f"a write sent behind failed: {errors[0]}") from errors[0]
+
+    def execute(self, sql: str, params: Sequence[Any]) -> None:
+        with self.connection.wrap_database_errors, self.connection.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+_BEHIND: WeakKeyDictionary[BaseDatabaseWrapper, _Behind] = WeakKeyDictionary()
+RELEASE = "RELEASE SAVEPOINT "  # how Django's PostgreSQL backend ends a savepoint
+
+
+def _wrapper(connection: BaseDatabaseWrapper) -> BaseDatabaseWrapper:
+    """This thread's own connection object behind `django.db.connection` (a proxy that
+    would be another thread's connection in the worker)."""
+    return connections[connection.alias]
+
+
+@contextmanager
+def writes_behind(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Send `write_behind` and `execute_behind` of this thread on `connection` to a worker
+    thread until the block ends (see the module doc); at its end every write has been
+    made. Open it inside the transaction. Elsewhere than on PostgreSQL, or nested, the
+    writes are made at once."""
+    wrapper = _wrapper(connection)
+    if wrapper.vendor != "postgresql" or wrapper in _BEHIND:
+        yield
+        return
+    if not wrapper.in_atomic_block:  # a commit goes past the execute wrapper
+        raise RuntimeError("writes_behind needs a transaction: its commit waits for no write")
+    behind = _Behind(wrapper)
+
+    def after_the_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        # Releasing a savepoint needs nothing of the writes before it: they then run in the
+        # savepoint around it, as they would have. (A savepoint made, or rolled back to,
+        # must come after them: a rollback to it would undo a write made before it.)
+        if not sql.startswith(RELEASE):
+            behind.wait()
+        return execute(sql, params, many, context)
+
+    _BEHIND[wrapper] = behind
+    try:
+        with wrapper.execute_wrapper(after_the_writes):
+            yield
+            behind.wait()
+    finally:
+        del _BEHIND[wrapper]
+        # On an error: what was not started is dropped, what runs ends before the rollback.
+        behind.worker.shutdown(wait=True, cancel_futures=True)
+
+
+def write_behind(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> None:
+    """`insert_rows`, sent behind inside `writes_behind` (the rows are read here, at once)."""
+    wrapper = _wrapper(connection)
+    behind = _BEHIND.get(wrapper)
+    if behind is None or behind.owner != threading.get_ident():
+        insert_rows(wrapper, table, columns, rows)
+        return
+    behind.send(_insert_now, wrapper, table, columns, list(rows))
+
+
+def execute_behind(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> None:
+    """A statement whose result nobody reads (an upsert), sent behind inside
+    `writes_behind`; `sql` takes its parameters as %s, as Django's PostgreSQL backend."""
+    wrapper = _wrapper(connection)
+    behind = _BEHIND.get(wrapper)
+    if behind is None or behind.owner != threading.get_ident():
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    behind.send(behind.execute, sql, params)
 
 
 def scratch_table(connection: BaseDatabaseWrapper, name: str, select: str) -> None:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from kvit.accounts.models import Account
 from kvit.core.periods import Period
-from kvit.db.bulk import insert_rows, json_text
+from kvit.db.bulk import execute_behind, json_text, write_behind
 from kvit.db.effective import concrete_field
 from kvit.db.lookups import array_text
 from kvit.ledger.models import AccountBalance, BillingPeriod, LedgerEntry, is_first_of_month
@@ -301,27 +301,28 @@ def _upsert_deltas(deltas: dict[BalanceKey, Decimal]) -> None:
     """PostgreSQL: one INSERT … ON CONFLICT DO UPDATE per kind of key, rows in key order
     (so concurrent postings lock in the same order), whatever the number of balances. The
     columns go as array text (`array_text`): a chunk's 12,000 balances as lists cost 30 ms
-    to format."""
+    to format. Sent behind inside `writes_behind`: nothing waits for their result."""
     table = connection.ops.quote_name(AccountBalance._meta.db_table)
     with_service = sorted((k, v) for k, v in deltas.items() if k[2] is not None)
     without = sorted((k, v) for k, v in deltas.items() if k[2] is None)
-    with connection.cursor() as cursor:
-        if with_service:
-            cursor.execute(
-                f"INSERT INTO {table} AS b (account_id, provider_id, service_id, amount) "  # noqa: S608
-                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[]) "
-                "ON CONFLICT (account_id, provider_id, service_id) WHERE service_id IS NOT NULL "
-                "DO UPDATE SET amount = b.amount + EXCLUDED.amount",
-                _columns([(*key, delta) for key, delta in with_service]),
-            )  # fmt: skip
-        if without:
-            cursor.execute(
-                f"INSERT INTO {table} AS b (account_id, provider_id, service_id, amount) "  # noqa: S608
-                "SELECT a, p, NULL, d FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) "
-                "AS t(a, p, d) ON CONFLICT (account_id, provider_id) WHERE service_id IS NULL "
-                "DO UPDATE SET amount = b.amount + EXCLUDED.amount",
-                _columns([(account, provider, delta) for (account, provider, _), delta in without]),
-            )  # fmt: skip
+    if with_service:
+        execute_behind(
+            connection,
+            f"INSERT INTO {table} AS b (account_id, provider_id, service_id, amount) "  # noqa: S608
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[]) "
+            "ON CONFLICT (account_id, provider_id, service_id) WHERE service_id IS NOT NULL "
+            "DO UPDATE SET amount = b.amount + EXCLUDED.amount",
+            _columns([(*key, delta) for key, delta in with_service]),
+        )  # fmt: skip
+    if without:
+        execute_behind(
+            connection,
+            f"INSERT INTO {table} AS b (account_id, provider_id, service_id, amount) "  # noqa: S608
+            "SELECT a, p, NULL, d FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) "
+            "AS t(a, p, d) ON CONFLICT (account_id, provider_id) WHERE service_id IS NULL "
+            "DO UPDATE SET amount = b.amount + EXCLUDED.amount",
+            _columns([(account, provider, delta) for (account, provider, _), delta in without]),
+        )  # fmt: skip
 
 
 def _columns(rows: list[tuple[Any, ...]]) -> list[str]:
@@ -354,7 +355,7 @@ def post_rows(tenant_id: int, rows: list[tuple[Any, ...]]) -> None:
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     periods = {row[4] for row in rows}
     _lock_open_periods(tenant_id, periods)
-    insert_rows(
+    write_behind(  # inside `writes_behind` (a registry import), sent while Python goes on
         connection,
         LedgerEntry._meta.db_table,
         (*ENTRY_COLUMNS, "created_at"),

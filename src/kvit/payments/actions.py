@@ -64,7 +64,14 @@ from kvit.core.penalties import scheme
 from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
 from kvit.core.rebilling import RECALCULATED
-from kvit.db.bulk import insert_rows, instance, json_text, plan_for_few_rows, scratch_table
+from kvit.db.bulk import (
+    insert_rows,
+    instance,
+    json_text,
+    plan_for_few_rows,
+    scratch_table,
+    write_behind,
+)
 from kvit.db.effective import concrete_field
 from kvit.db.validation import clean_fields
 from kvit.ledger.actions import entry_row, post_entries, post_rows
@@ -270,7 +277,7 @@ def post_payments(records: Iterable[PaymentRecord], *, user: Any = None) -> list
         _allocate_and_post(list(items.values()), books, user)
         at = connection.ops.adapt_datetimefield_value(timezone.now())
         by = _user(user)
-        insert_rows(
+        write_behind(
             connection,
             PaymentEvent._meta.db_table,
             ("payment_id", "kind", "at", "by_id", "reason", "details"),

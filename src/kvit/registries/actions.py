@@ -57,7 +57,7 @@ from django.utils.translation import gettext as _
 from kvit.accounts.models import Account
 from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
-from kvit.db.bulk import insert_rows, plan_for_few_rows
+from kvit.db.bulk import plan_for_few_rows, write_behind, writes_behind
 from kvit.db.effective import concrete_field
 from kvit.metering.actions import record_readings
 from kvit.metering.models import Meter, Reading
@@ -282,16 +282,18 @@ class _Import:
         batch: list[parsing.Record] = []
         line_problems: list[parsing.Problem] = []  # reported with a rejection
         more = 0
-        for record in reader:
-            if len(line_problems) < KEPT_PROBLEMS:
-                line_problems += record.problems
-            else:
-                more += len(record.problems)
-            batch.append(record)
-            if len(batch) >= BATCH:
-                self._batch(batch, reader)
-                batch = []
-        self._batch(batch, reader)
+        # A batch's ledger entries, events and lines are written while the next is parsed.
+        with writes_behind(connection):
+            for record in reader:
+                if len(line_problems) < KEPT_PROBLEMS:
+                    line_problems += record.problems
+                else:
+                    more += len(record.problems)
+                batch.append(record)
+                if len(batch) >= BATCH:
+                    self._batch(batch, reader)
+                    batch = []
+            self._batch(batch, reader)
         self._read(reader)
         if reader.problems:
             raise _Rejected(reader.problems + line_problems, more)
@@ -355,7 +357,7 @@ class _Import:
             )
             rows.append((registry_id, line.number, kind, outcome.payment.pk, details, ""))
             read.append((line, outcome.result, outcome.payment.account_id))
-        insert_rows(connection, RegistryLine._meta.db_table, LINE_COLUMNS, rows)
+        write_behind(connection, RegistryLine._meta.db_table, LINE_COLUMNS, rows)
         self._readings([entry for entry in read if entry[0].readings])
 
     def _payment(self, line: parsing.Line) -> PaymentRecord:
