@@ -23,6 +23,7 @@ from kvit.ledger.actions import open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance, balance_mismatches
 from kvit.metering.models import Reading
+from kvit.payments.actions import duplicated
 from kvit.payments.models import Payment
 from kvit.registries import actions
 from kvit.registries.actions import import_registry
@@ -150,6 +151,31 @@ def test_a_registry_of_old_lines_reports_duplicates_without_posting_them(bank: B
     )
     inserts = [q["sql"] for q in captured if "INSERT INTO" in q["sql"].upper()]
     assert not [sql for sql in inserts if '"payments_payment"' in sql]
+
+
+def test_repeats_are_looked_up_first_while_the_batches_hold_them(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 10: after one with no key recorded before, the next is posted without
+    asking `duplicated`; its repeats are still found, by posting."""
+    monkeypatch.setattr(actions, "BATCH", 10)
+    asked: list[int] = []
+    monkeypatch.setattr(
+        actions, "duplicated", lambda records: asked.append(len(records)) or duplicated(records)
+    )
+    old = bank.pays(60)
+    import_registry(bank.tenant, sberbank(old[:20] + old[30:40]), "new.txt", "sberbank")
+    assert asked == [10]  # the first batch only
+    asked.clear()
+    # new (asked: the first), new, old (found by posting), old (asked), new (asked), new
+    mixed = old[20:30] + old[40:50] + old[:20] + old[50:60] + bank.pays(70)[60:]
+    registry = import_registry(bank.tenant, sberbank(mixed), "mixed.txt", "sberbank").registry
+    assert asked == [10, 10, 10]  # batches 1, 4 and 5
+    assert (registry.posted, registry.duplicates, registry.conflicts) == (40, 20, 0)
+    lines = outcomes(registry)
+    assert {n for n, outcome in lines.items() if outcome == "duplicate"} == set(range(21, 41))
+    assert Payment.objects.count() == 70
+    assert balance_mismatches(bank.tenant) == []
 
 
 @pytest.mark.postgres

@@ -14,12 +14,14 @@ CLI `kvit payments import` and the back-office upload call it):
 4. **Streamed.** The file is parsed a line at a time (`kvit.registries.parsing`) and taken
    in batches of `BATCH`. A valid line that repeats a recorded payment exactly is a
    duplicate at once (`kvit.payments.actions.duplicated`: a registry sent again is mostly
-   such lines); the others go to `kvit.payments.actions.post_payments`, inside the
-   transaction, which decides for each whether it is new (posted, or suspense for an
-   unknown or closed account), a duplicate or a conflict (spec 6.1; R1, R2). Invalid lines
-   are reported with their problems and the rest goes on. Each line's outcome is written
-   as the batch goes (`RegistryLine`, COPY on PostgreSQL). The footer, read ahead, gives
-   every payment its value date: the date of the payment order that moved the money.
+   such lines; it is asked while the batches hold keys recorded before); the others go to
+   `kvit.payments.actions.post_payments`, inside the transaction, which decides for each
+   whether it is new (posted, or suspense for an unknown or closed account), a duplicate
+   or a conflict (spec 6.1; R1, R2). Invalid lines are reported with their problems and
+   the rest goes on. Each line's outcome is written as the batch goes (`RegistryLine`,
+   COPY on PostgreSQL), with the batch's entries and events, while the next batch is
+   parsed (`kvit.db.bulk.writes_behind`). The footer, read ahead, gives every payment its
+   value date: the date of the payment order that moved the money.
 5. **Readings** of the new payments (columns 14+) become readings in bulk
    (`kvit.metering.actions.record_readings`): the meter is found by its number among the
    meters of the account's premise, the n-th value given for a meter goes to its n-th zone.
@@ -91,6 +93,7 @@ COUNTED = {  # outcome → the registry's (count, amount) fields
     RegistryLine.Outcome.SUSPENSE: ("suspense", "suspense_amount"),
     RegistryLine.Outcome.INVALID: ("invalid", "invalid_amount"),
 }
+REPEATED = (Result.DUPLICATE, Result.CONFLICT)  # a key recorded before
 INVALID = RegistryLine.Outcome.INVALID
 DUPLICATE = RegistryLine.Outcome.DUPLICATE
 LINE_COLUMNS = ("registry_id", "number", "outcome", "payment_id", "details", "text")
@@ -260,6 +263,11 @@ class _Import:
         self.user = user
         self.progress = progress
         self.totals = _Totals()
+        # Whether to look for repeats first (`duplicated`): a registry is new, sent again,
+        # or an overlap (old lines, then new ones), so after a batch with no key recorded
+        # before the next is taken as new. Posting finds a repeat all the same, only slower;
+        # then the next batch is looked up again.
+        self.repeats = True
         # The payment times in the file are the organisation's local time (a ZoneInfo
         # gives the right offset, also in the hour a clock goes back).
         self.zone = timezone.get_current_timezone()
@@ -337,12 +345,16 @@ class _Import:
                 valid.append((line, self._payment(line)))
         # A line repeating a recorded payment exactly is reported as a duplicate here: a
         # registry imported again under another payment order is mostly such lines.
-        repeated = duplicated([payment for _line, payment in valid])
+        payments = [payment for _line, payment in valid]
+        repeated = duplicated(payments) if self.repeats else [None] * len(payments)
         fresh = [pair for pair, pk in zip(valid, repeated, strict=True) if pk is None]
         try:
             outcomes = post_payments([payment for _line, payment in fresh], user=self.user)
         except ValidationError as error:
             raise _Rejected([parsing.Problem("posting", value=" ".join(error.messages))]) from error
+        self.repeats = any(pk is not None for pk in repeated) or any(
+            outcome.result in REPEATED for outcome in outcomes
+        )
         read: list[tuple[parsing.Line, Result, int | None]] = []
         for (line, _payment), pk in zip(valid, repeated, strict=True):
             if pk is not None:
