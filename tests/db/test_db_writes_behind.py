@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from kvit.db.bulk import (
     _BEHIND,
     WriteBehindFailed,
+    _behind,
     execute_behind,
     insert_rows,
     write_behind,
@@ -94,16 +96,93 @@ def test_savepoints_keep_and_undo_the_writes_as_written_at_once(table: str) -> N
 
 
 @pytest.mark.postgres
-def test_an_error_in_the_block_drops_what_was_not_written(table: str) -> None:
+def test_a_failure_in_a_released_savepoint_is_raised_at_the_next_statement(table: str) -> None:
+    with pytest.raises(WriteBehindFailed), transaction.atomic(), writes_behind(connection):
+        with transaction.atomic():  # its release is sent behind the write
+            write_behind(connection, table, ["n", "t"], [(-1, "refused")])
+        with pytest.raises(WriteBehindFailed) as failed:
+            rows()
+        assert isinstance(failed.value.__cause__, IntegrityError)
+    assert rows() == []
+
+
+@pytest.mark.postgres
+def test_a_failure_swallowed_by_a_handler_is_raised_again(table: str) -> None:
+    """Django's rollback to a savepoint swallows an error of its own statement: the
+    failure is raised at every statement after, and at the end of the block."""
     with (
-        pytest.raises(RuntimeError, match="stop"),
+        pytest.raises(WriteBehindFailed) as failed,
         transaction.atomic(),
         writes_behind(connection),
     ):
-        write_behind(connection, table, ["n", "t"], [(1, "a")])
-        raise RuntimeError("stop")
-    assert not _BEHIND
+        write_behind(connection, table, ["n", "t"], [(1, "good")])
+        try:
+            with transaction.atomic():
+                write_behind(connection, table, ["n", "t"], [(-1, "refused")])
+                raise ValueError("another error")
+        except ValueError:
+            pass  # the savepoint's rollback met the failure and swallowed it
+        with pytest.raises(WriteBehindFailed):
+            rows()
+    assert isinstance(failed.value.__cause__, IntegrityError)
     assert rows() == []
+
+
+@pytest.mark.postgres
+def test_an_error_in_the_block_leaves_every_write_asked_for_made(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP SEQUENCE behind_seq")  # not undone by a rollback
+    with transaction.atomic():
+        with pytest.raises(ValueError, match="stop"), writes_behind(connection):
+            execute_behind(connection, "SELECT pg_sleep(0.2)", [])  # the next two wait
+            execute_behind(connection, "SELECT nextval('behind_seq')", [])
+            write_behind(connection, table, ["n", "t"], [(1, "kept")])
+            execute_behind(connection, "SELECT nextval('behind_seq')", [])
+            raise ValueError("stop")
+        assert not _BEHIND
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_value FROM behind_seq")
+            assert cursor.fetchone() == (2,)  # both made, none after the block
+        assert rows() == [(1, "kept")]  # as if written at once
+
+
+@pytest.mark.postgres
+def test_a_failed_write_raised_over_an_error_of_the_block(table: str) -> None:
+    with (
+        pytest.raises(WriteBehindFailed) as failed,
+        transaction.atomic(),
+        writes_behind(connection),
+    ):
+        write_behind(connection, table, ["n", "t"], [(-1, "refused")])
+        raise ValueError("the block's own error")
+    assert isinstance(failed.value.__cause__, IntegrityError)
+    assert isinstance(failed.value.__context__, ValueError)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_rolls_the_transaction_back(table: str) -> None:
+    with transaction.atomic():
+        write_behind(connection, table, ["n", "t"], [(1, "committed before")])
+    with pytest.raises(WriteBehindFailed), transaction.atomic(), writes_behind(connection):
+        write_behind(connection, table, ["n", "t"], [(2, "kept?"), (-1, "refused")])
+        execute_behind(connection, f"UPDATE {table} SET t = 'changed'", [])  # noqa: S608
+    assert rows() == [(1, "committed before")]
+
+
+@pytest.mark.postgres
+def test_a_nested_block_and_another_thread_make_their_writes_at_once(table: str) -> None:
+    other: list[object] = []
+    with transaction.atomic(), writes_behind(connection):
+        with writes_behind(connection):  # the outer block sends
+            write_behind(connection, table, ["n", "t"], [(1, "nested")])
+        (behind,) = _BEHIND.values()
+        assert behind.sent == []  # waited for at the inner block's end
+        thread = threading.Thread(target=lambda: other.append(_behind(connection)[1]))
+        thread.start()
+        thread.join()
+        assert other == [None]  # another thread's writes are its own, made at once
+        assert rows() == [(1, "nested")]
 
 
 @pytest.mark.postgres
@@ -112,3 +191,12 @@ def test_only_inside_a_transaction() -> None:
     with pytest.raises(RuntimeError, match="needs a transaction"), writes_behind(connection):
         pass
     assert not _BEHIND
+
+
+@pytest.mark.postgres
+def test_a_release_sent_behind_is_logged_as_itself(table: str) -> None:
+    with transaction.atomic(), writes_behind(connection):
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            write_behind(connection, table, ["n", "t"], [(1, "a")])
+        sqls = [query["sql"] for query in captured]
+    assert sqls[0].startswith("SAVEPOINT") and sqls[-1].startswith('RELEASE SAVEPOINT "')

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from registry_bank import MAR, Bank, Pay, sberbank
 
+from kvit.db.bulk import WriteBehindFailed
 from kvit.ledger.actions import open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance, balance_mismatches
@@ -176,6 +177,31 @@ def test_repeats_are_looked_up_first_while_the_batches_hold_them(
     assert {n for n, outcome in lines.items() if outcome == "duplicate"} == set(range(21, 41))
     assert Payment.objects.count() == 70
     assert balance_mismatches(bank.tenant) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", ["registries_registryline", "payments_paymentevent"])
+def test_a_write_that_fails_behind_fails_the_import_and_leaves_nothing(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch, table: str
+) -> None:
+    """A line's or an event's write (sent behind, `writes_behind`) refused by the database
+    stops the import with the database's reason; nothing of the file stays."""
+    monkeypatch.setattr(actions, "BATCH", 4)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_behind() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused by the test'; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse_behind BEFORE INSERT ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_behind()"
+        )
+    entries = LedgerEntry.objects.count()
+    with pytest.raises(WriteBehindFailed, match="refused by the test") as failed:
+        import_registry(bank.tenant, sberbank(bank.pays(10)), "r.txt", "sberbank")
+    assert "refused by the test" in str(failed.value.__cause__)
+    assert not Registry.objects.exists() and not Payment.objects.exists()
+    assert LedgerEntry.objects.count() == entries
 
 
 @pytest.mark.postgres

@@ -10,7 +10,9 @@ write whose result nobody waits for (a batch's ledger entries, events, registry 
 a second thread, which sends it on the same connection — so in the same transaction —
 while this thread goes on with Python work (parsing the next batch). Every other statement
 on the connection first waits for the writes before it, so everything reaches the database
-in the order it was asked for; a write that fails is raised at the next statement.
+in the order it was asked for. A write that fails cannot be caught where it was sent: it is
+raised (`WriteBehindFailed`) at the next statement, at every one after, and at the end of
+the block, so the transaction is rolled back whatever handled it in between.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+from django.utils.connection import ConnectionProxy
 from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
@@ -153,7 +156,8 @@ class JsonTextDumper(Dumper):
 
 class WriteBehindFailed(DatabaseError):
     """A write sent behind (`write_behind`, `execute_behind`) failed; raised, with the
-    database's error as its cause, at the next statement on the connection."""
+    database's error as its cause, at the next statement on the connection, at every one
+    after it and at the end of the block."""
 
 
 class _Behind:
@@ -165,18 +169,24 @@ class _Behind:
         self.owner = threading.get_ident()
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="kvit-write-behind")
         self.sent: list[Future[None]] = []
+        self.failed: BaseException | None = None
 
     def send(self, write: Callable[..., None], *args: Any) -> None:
         self.sent.append(self.worker.submit(write, *args))
 
     def wait(self) -> None:
-        """Wait for every write sent; WriteBehindFailed for the first that failed."""
+        """Wait for every write sent; WriteBehindFailed when one failed — then every time:
+        the transaction cannot go on, also when a handler (Django's rollback to a
+        savepoint) swallowed the first."""
         sent, self.sent = self.sent, []
-        errors = [error for future in sent if (error := future.exception()) is not None]
-        if errors:
-            raise WriteBehindFailed(f"a write sent behind failed: {errors[0]}") from errors[0]
+        for future in sent:
+            error = future.exception()
+            if self.failed is None and error is not None:
+                self.failed = error
+        if self.failed is not None:
+            raise WriteBehindFailed(f"a write sent behind failed: {self.failed}") from self.failed
 
-    def execute(self, sql: str, params: Sequence[Any]) -> None:
+    def execute(self, sql: str, params: Sequence[Any] | None) -> None:
         with self.connection.wrap_database_errors, self.connection.connection.cursor() as cursor:
             cursor.execute(sql, params)
 
@@ -186,9 +196,11 @@ RELEASE = "RELEASE SAVEPOINT "  # how Django's PostgreSQL backend ends a savepoi
 
 
 def _wrapper(connection: BaseDatabaseWrapper) -> BaseDatabaseWrapper:
-    """This thread's own connection object behind `django.db.connection` (a proxy that
-    would be another thread's connection in the worker)."""
-    return connections[connection.alias]
+    """The connection object itself: for `django.db.connection` (a proxy, which in the
+    worker would be the worker's own connection), this thread's."""
+    if isinstance(connection, ConnectionProxy):
+        return connections[connection.alias]
+    return connection
 
 
 def _behind(connection: BaseDatabaseWrapper) -> tuple[BaseDatabaseWrapper, _Behind | None]:
@@ -203,34 +215,40 @@ def _behind(connection: BaseDatabaseWrapper) -> tuple[BaseDatabaseWrapper, _Behi
 @contextmanager
 def writes_behind(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Send `write_behind` and `execute_behind` of this thread on `connection` to a worker
-    thread until the block ends (see the module doc); at its end every write has been
-    made. Open it inside the transaction. Elsewhere than on PostgreSQL, or nested, the
-    writes are made at once."""
-    wrapper = _wrapper(connection)
-    if wrapper.vendor != "postgresql" or wrapper in _BEHIND:
+    thread until the block ends (see the module doc); at its end every write asked for
+    has been made, also when the block ends by an exception. Open it inside the
+    transaction. Elsewhere than on PostgreSQL the writes are made at once; a block inside
+    another sends through the outer one, and waits for the writes at its end."""
+    wrapper, outer = _behind(connection)
+    if wrapper.vendor != "postgresql":
         yield
+        return
+    if outer is not None:
+        yield
+        outer.wait()
         return
     if not wrapper.in_atomic_block:  # a commit goes past the execute wrapper
         raise RuntimeError("writes_behind needs a transaction: its commit waits for no write")
     behind = _Behind(wrapper)
 
-    def after_the_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        # Releasing a savepoint needs nothing of the writes before it: they then run in the
-        # savepoint around it, as they would have. (A savepoint made, or rolled back to,
-        # must come after them: a rollback to it would undo a write made before it.)
-        if not sql.startswith(RELEASE):
-            behind.wait()
+    def in_order(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith(RELEASE):
+            # Releasing a savepoint needs nothing of the writes before it: it is sent after
+            # them. (A savepoint made, or rolled back to, must wait for them: a rollback to
+            # it would undo a write made before it.)
+            behind.send(behind.execute, sql, params)
+            return None
+        behind.wait()
         return execute(sql, params, many, context)
 
     _BEHIND[wrapper] = behind
     try:
-        with wrapper.execute_wrapper(after_the_writes):
+        with wrapper.execute_wrapper(in_order):
             yield
-            behind.wait()
     finally:
         del _BEHIND[wrapper]
-        # On an error: what was not started is dropped, what runs ends before the rollback.
-        behind.worker.shutdown(wait=True, cancel_futures=True)
+        behind.worker.shutdown(wait=True)  # every write asked for is made, as if at once
+        behind.wait()  # a failed write is raised, also over an error of the block
 
 
 def write_behind(

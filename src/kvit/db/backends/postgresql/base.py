@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, reading `timestamptz` with psycopg's compiled loader.
+"""Django's PostgreSQL backend, reading `timestamptz` with psycopg's compiled loader, and
+logging a statement that another thread sent for it (`kvit.db.bulk.writes_behind`).
 
 Django registers a loader that subclasses psycopg's pure-Python `TimestamptzLoader` (the
 compiled one cannot be subclassed: Django ticket #36960, psycopg issue #1273), so every
@@ -14,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import psycopg
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg import abc
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
@@ -52,7 +53,16 @@ def _fast_tz_loader(zone: Any) -> type[Loader]:
     return FastTzLoader
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        """Django's, or, when this cursor sent nothing, the statement as given: inside
+        `writes_behind` a savepoint's release is sent by the worker thread."""
+        return super().last_executed_query(cursor, sql, params) or sql
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         params["context"] = adapters(params["context"], self.timezone)
