@@ -372,7 +372,8 @@ class Reader:
         self.lines = self.content.count(b"\n") + (not self.content.endswith(b"\n"))
         self._comma = layout.decimal_mark == ","
         self._use_columns(layout.columns, layout.readings_from)
-        self._decoding: defaultdict[int, list[Problem]] = defaultdict(list)  # by line
+        # A physical line's own problems (a byte that does not decode, a NUL), by its number
+        self._text_problems: defaultdict[int, list[Problem]] = defaultdict(list)
 
     def _use_columns(self, columns: Mapping[str, int], readings_from: int | None) -> None:
         """Cell indexes by field; an absent field reads the empty cell put at each row's end.
@@ -415,7 +416,7 @@ class Reader:
             return raw.decode(encoding) + "\n"
         except UnicodeDecodeError as error:
             byte = raw[error.start : error.start + 1].hex()
-            self._decoding[number].append(
+            self._text_problems[number].append(
                 Problem("decode", number, value=f"0x{byte}", expected=encoding)
             )
             return raw.decode(encoding, "replace") + "\n"
@@ -423,7 +424,7 @@ class Reader:
     def _without_nul(self, line: str, number: int) -> str:
         if "\x00" not in line:
             return line
-        self._decoding[number].append(Problem("nul", number))
+        self._text_problems[number].append(Problem("nul", number))
         return line.replace("\x00", REPLACEMENT)
 
     # --- the rows ---------------------------------------------------------------------------
@@ -453,7 +454,7 @@ class Reader:
         header = layout.header_names
         sberbank = layout.footer == FOOTER_SBERBANK
         for number, last, row in self._rows():
-            decoding = self._decoding and self._decoding_of(number, last)
+            text_problems = self._text_problems and self._text_problems_of(number, last)
             if skip:
                 skip -= 1
                 continue
@@ -472,15 +473,15 @@ class Reader:
                 if self.footer is None:
                     return
                 continue
-            yield self._record(row, number, decoding or [])
+            yield self._record(row, number, text_problems or [])
         if self.problems:
             return  # the csv module gave up on a row
         if header:
             self.problems.append(Problem("no_header"))
         self._check_totals()
 
-    def _decoding_of(self, first: int, last: int) -> list[Problem]:
-        found = self._decoding
+    def _text_problems_of(self, first: int, last: int) -> list[Problem]:
+        found = self._text_problems
         return [p for n in range(first, last + 1) if n in found for p in found.pop(n)]
 
     def _read_header(self, row: list[str], number: int) -> bool:
@@ -573,9 +574,9 @@ class Reader:
             text = text.replace(",", ".")
         return _money(text)
 
-    def _record(self, row: list[str], number: int, decoding: list[Problem]) -> Record:
+    def _record(self, row: list[str], number: int, text_problems: list[Problem]) -> Record:
         layout = self.layout
-        problems = decoding
+        problems = text_problems
         readings = self._readings(row, number) if len(row) >= self._readings_at else ()
         if len(row) < self._width:
             row = row + [""] * (self._width - len(row))
