@@ -24,7 +24,7 @@ from kvit.ledger.actions import open_period
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance, balance_mismatches
 from kvit.metering.models import Reading
-from kvit.payments.actions import duplicated
+from kvit.payments.actions import duplicated, transfer_from_suspense
 from kvit.payments.models import Payment
 from kvit.registries import actions
 from kvit.registries.actions import import_registry
@@ -547,7 +547,8 @@ def test_readings_of_new_payments_are_recorded_and_the_others_kept_with_the_reas
         "Meter SN-1 is not a meter of account 000002.",
         "Meter SN-OLD is not a meter of account 000002.",
         "Line 3: “x” is not a reading of meter E-7.",
-        "The account is not identified: the reading is not recorded.",
+        "The account is not identified: the reading is recorded when the payment is "
+        "transferred to an account.",
         "The payment was received before: its readings were taken then.",
         "100000 does not fit the meter's 5 integer digits (must be below 100000).",
     ]
@@ -560,3 +561,55 @@ def test_readings_of_new_payments_are_recorded_and_the_others_kept_with_the_reas
     ]
     assert meter.readings.count() == 1
     assert night.readings.count() == 2
+
+
+def test_readings_held_in_suspense_are_recorded_when_the_payment_is_transferred(
+    bank: Bank,
+) -> None:
+    one, two = bank.accounts[0], bank.accounts[1]
+    meter = bank.make.meter(one.premise, serial_number="SN-1")
+    bank.make.meter(two.premise, serial_number="SN-2")
+    pays = [
+        Pay("OP-1", "999999", readings=("SN-1", "123.456", "SN-1", "5", "SN-9", "7", "SN-1", "x")),
+        Pay("OP-2", "999998", readings=("SN-2", "42")),
+    ]
+    registry = import_registry(bank.tenant, sberbank(pays), "r.txt", "sberbank").registry
+    assert outcomes(registry) == {1: "suspense", 2: "suspense"}
+    assert (registry.readings_recorded, registry.readings_rejected) == (0, 0)
+    held = Payment.objects.get(external_id="OP-1")
+    outcome = transfer_from_suspense(held, one, None)
+    assert outcome.result == "posted"
+    rows = list(
+        RegistryReading.objects.filter(registry=registry, line=1)
+        .order_by("id")
+        .values_list("meter", "text", "outcome", "reason")
+    )
+    skipped = (
+        "The account is not identified: the reading is recorded when the payment is "
+        "transferred to an account."
+    )
+    assert rows == [
+        ("SN-1", "123.456", "skipped", skipped),
+        ("SN-1", "5", "skipped", skipped),
+        ("SN-9", "7", "skipped", skipped),
+        ("SN-1", "x", "skipped", skipped),
+        (
+            "SN-1",
+            "123.456",
+            "recorded",
+            f"Recorded when the payment was transferred to account {one.number}.",
+        ),
+        ("SN-1", "5", "rejected", "Meter SN-1 has 1 zone(s): too many values."),
+        ("SN-9", "7", "rejected", f"Meter SN-9 is not a meter of account {one.number}."),
+        ("SN-1", "x", "rejected", "Line 1: “x” is not a reading of meter SN-1."),
+    ]
+    reading = meter.readings.get()
+    assert (reading.value, reading.taken_on, reading.source) == (
+        Decimal("123.456000"),
+        date(2024, 3, 5),
+        "bank_registry",
+    )
+    registry.refresh_from_db()
+    assert (registry.readings_recorded, registry.readings_rejected) == (1, 3)
+    # the other line's readings wait for their own payment's transfer
+    assert RegistryReading.objects.filter(registry=registry, line=2).count() == 1

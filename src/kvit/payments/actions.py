@@ -88,6 +88,7 @@ from kvit.payments.mapping import (
     open_debts,
 )
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit
+from kvit.payments.signals import payment_transferred
 from kvit.providers.models import Provider
 
 CASH = "cash"
@@ -1085,6 +1086,7 @@ def transfer_from_suspense(payment: Payment, account: Account, user: Any) -> Out
             was=locked.suspense_reason,
         )
         _recalculate([item], books, user)
+        payment_transferred.send(Payment, payment=locked, user=user)
     return Outcome(Result.POSTED, locked, entries=len(item.entries), allocation=item.allocation)
 
 

@@ -61,11 +61,9 @@ from kvit.core.periods import Period
 from kvit.core.rating import collector_paused
 from kvit.db.bulk import plan_for_few_rows, write_behind, writes_behind
 from kvit.db.effective import concrete_field
-from kvit.metering.actions import record_readings
-from kvit.metering.models import Meter, Reading
 from kvit.payments.actions import Outcome, PaymentRecord, Result, duplicated, post_payments
 from kvit.payments.models import Payment
-from kvit.registries import parsing
+from kvit.registries import parsing, readings
 from kvit.registries.models import Registry, RegistryLine, RegistryReading
 from kvit.registries.problems import describe, problem_data
 from kvit.registries.queries import Format, registry_format
@@ -389,80 +387,31 @@ class _Import:
     def _readings(self, lines: Sequence[tuple[parsing.Line, Result, int | None]]) -> None:
         """The readings of the batch's lines: recorded for the new payments on an account,
         skipped for the others (the payment was received before, with its readings, or its
-        account is not identified)."""
+        account is not identified until it leaves suspense: `readings.record_held`)."""
         if not lines:
             return
-        new = [(line, account_id) for line, result, account_id in lines if result is Result.POSTED]
         premises = dict(
             Account.objects.filter(
-                pk__any_of=[account_id for _line, account_id in new if account_id]
+                pk__any_of=[account_id for _line, result, account_id in lines if account_id]
             ).values_list("pk", "premise_id")
         )
-        meters = _meters(
-            self.registry.tenant_id,
-            set(premises.values()),
-            {pair.meter for line, _account_id in new for pair in line.readings},
-        )
-        rows: list[RegistryReading] = []
-        readings: list[tuple[RegistryReading, Reading]] = []
+        given = []
         for line, result, account_id in lines:
             skip = ""
             if result is Result.SUSPENSE:
-                skip = _("The account is not identified: the reading is not recorded.")
+                skip = _(
+                    "The account is not identified: the reading is recorded when the payment "
+                    "is transferred to an account."
+                )
             elif result is not Result.POSTED:
                 skip = _("The payment was received before: its readings were taken then.")
             premise_id = premises.get(account_id) if account_id else None
-            zones: Counter[str] = Counter()
-            for pair in line.readings:
-                row = RegistryReading(
-                    registry_id=self.registry.pk,
-                    line=line.number,
-                    meter=pair.meter[:100],
-                    value=pair.value,
-                    text=pair.text[:100],
-                    outcome=RegistryReading.Outcome.REJECTED,
+            given.append(
+                readings.Given(
+                    line.number, line.readings, line.paid_on, line.account_number, premise_id, skip
                 )
-                rows.append(row)
-                if skip:
-                    row.outcome, row.reason = RegistryReading.Outcome.SKIPPED, skip
-                    continue
-                if pair.problem is not None:
-                    row.reason = describe(pair.problem)
-                    continue
-                meter = _meter_on(meters.get((premise_id, pair.meter), ()), line)
-                if meter is None:
-                    row.reason = _("Meter %(meter)s is not a meter of account %(account)s.") % {
-                        "meter": pair.meter,
-                        "account": line.account_number,
-                    }
-                    continue
-                given = zones[pair.meter]
-                zones[pair.meter] += 1
-                if given >= len(meter.zone_codes):
-                    row.reason = _("Meter %(meter)s has %(zones)s zone(s): too many values.") % {
-                        "meter": pair.meter,
-                        "zones": len(meter.zone_codes),
-                    }
-                    continue
-                assert pair.value is not None
-                reading = Reading(
-                    meter=meter,
-                    zone=meter.zone_codes[given],
-                    taken_on=line.paid_on,
-                    value=pair.value,
-                    source=Reading.Source.BANK_REGISTRY,
-                )
-                readings.append((row, reading))
-        results = record_readings(
-            [reading for _row, reading in readings],
-            source=("registry", str(self.registry.pk)),
-            user=self.user,
-        )
-        for (row, reading), error in zip(readings, results, strict=True):
-            if error is None:
-                row.outcome, row.reading = RegistryReading.Outcome.RECORDED, reading
-            else:
-                row.reason = "; ".join(error.messages)
+            )
+        rows = readings.record(self.registry, given, self.user)
         for row in rows:
             self.totals.readings[row.outcome] += 1
         RegistryReading.objects.bulk_create(rows, batch_size=1_000)
@@ -508,28 +457,3 @@ def _differences(payment: PaymentRecord, outcome: Outcome) -> dict[str, list[str
         ]
         for name in outcome.differences
     }
-
-
-def _meters(
-    tenant_id: int, premise_ids: set[int | None], numbers: set[str]
-) -> dict[tuple[int | None, str], list[Meter]]:
-    """The premises' meters with these numbers (one query)."""
-    found: dict[tuple[int | None, str], list[Meter]] = defaultdict(list)
-    if not premise_ids or not numbers:
-        return found
-    for meter in Meter.objects.filter(
-        tenant_id=tenant_id, premise_id__in=premise_ids, serial_number__in=numbers
-    ).order_by("installed_on", "pk"):
-        found[(meter.premise_id, meter.serial_number)].append(meter)
-    return found
-
-
-def _meter_on(meters: Sequence[Meter], line: parsing.Line) -> Meter | None:
-    """The meter in place on the payment day (the newest, when a number was reused)."""
-    day = line.paid_on
-    standing = [
-        meter
-        for meter in meters
-        if meter.installed_on <= day and (meter.removed_on is None or day <= meter.removed_on)
-    ]
-    return standing[-1] if standing else None
