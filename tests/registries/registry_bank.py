@@ -131,3 +131,65 @@ def make_bank(make: Any, accounts: int = 5) -> Bank:
         bank.accounts.append(account)
         bank.owe(account)
     return bank
+
+
+OUR_ACCOUNT = "40702810900000000001"
+SBERBANK_INN = "7707083893"
+
+
+@dataclass(frozen=True)
+class Order:
+    """A payment order in a bank statement: `amount` paid by a bank to `to` (our account)."""
+
+    number: str = "4711"
+    dated: str = "06.03.2024"
+    amount: str = "99.00"
+    to: str = OUR_ACCOUNT
+    payer_inn: str = SBERBANK_INN
+    received: str = "06.03.2024"
+
+    def lines(self) -> list[str]:
+        return [
+            "СекцияДокумент=Платежное поручение",
+            f"Номер={self.number}",
+            f"Дата={self.dated}",
+            f"Сумма={self.amount}",
+            "ПлательщикСчет=30101810400000000225",
+            f"ПлательщикИНН={self.payer_inn}",
+            "Плательщик1=ПАО СБЕРБАНК",
+            f"ПолучательСчет={self.to}",
+            "ПолучательИНН=7701000000",
+            f"ДатаПоступило={self.received}",
+            "НазначениеПлатежа=Перечисление платежей населения по реестру",
+            "КонецДокумента",
+        ]
+
+
+def statement(
+    orders: Sequence[Order],
+    *,
+    accounts: Sequence[str] = (OUR_ACCOUNT,),
+    encoding: str = "windows-1251",
+    end: bool = True,
+) -> bytes:
+    """A bank statement in the 1C client-bank exchange format, CRLF lines."""
+    kind = {"windows-1251": "Windows", "cp866": "DOS"}.get(encoding, "Windows")
+    lines = [
+        "1CClientBankExchange",
+        "ВерсияФормата=1.03",
+        f"Кодировка={kind}",
+        "Отправитель=Бухгалтерия предприятия",
+        "ДатаНачала=01.03.2024",
+        "ДатаКонца=31.03.2024",
+        *(f"РасчСчет={account}" for account in accounts),
+        *(
+            line
+            for account in accounts
+            for line in ("СекцияРасчСчет", f"РасчСчет={account}", "КонецРасчСчет")
+        ),
+    ]
+    for order in orders:
+        lines += order.lines()
+    if end:
+        lines.append("КонецФайла")
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)

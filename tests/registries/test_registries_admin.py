@@ -9,12 +9,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from registry_bank import Bank, Pay, make_bank, sberbank
+from registry_bank import Bank, Order, Pay, make_bank, sberbank, statement
 
 from kvit.ledger.models import LedgerEntry
 from kvit.payments.models import Payment
 from kvit.registries.actions import import_registry
-from kvit.registries.models import Registry
+from kvit.registries.models import BankStatement, Registry
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ def test_a_file_over_the_limit_is_refused_with_400(bank: Bank, settings: Any) ->
     settings.REGISTRY_UPLOAD_MAX_BYTES = 1024**2
     response = upload(client_of(bank), sberbank(bank.pays(1)) + b" " * 1024**2)
     assert response.status_code == 400
-    assert "a registry may be at most 1 MB" in response.content.decode()
+    assert "a file may be at most 1 MB" in response.content.decode()
     assert not Registry.objects.exists()
 
 
@@ -224,3 +224,50 @@ def test_a_format_that_cannot_read_a_registry_is_refused_with_the_reasons(bank: 
     assert errors["separator"] == ["The separator cannot be the decimal mark."]
     assert "The field “operation number” needs a column." in errors["columns"]
     assert "Two fields cannot share a column." in errors["columns"]
+
+
+# --- bank statements -----------------------------------------------------------------------
+
+STATEMENTS = reverse("admin:registries_bankstatement_add")
+
+
+def test_a_statement_upload_is_kept_and_checks_the_registries_it_pays(bank: Bank) -> None:
+    client = client_of(bank)
+    assert client.get(STATEMENTS).status_code == 200
+    registry = import_registry(bank.tenant, sberbank(bank.pays(3)), "r.txt", "sberbank").registry
+    other = import_registry(
+        bank.tenant, sberbank(bank.pays(2, "X"), order="15"), "x.txt", "sberbank"
+    ).registry
+    content = statement([Order(amount="297.00"), Order("15", amount="1.00"), Order("9", amount="")])
+    response = client.post(STATEMENTS, {"file": SimpleUploadedFile("st.txt", content)})
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "st.txt is imported: 2 credits, 298.00." in page
+    assert f"Registry {registry} matches the statement." in page
+    assert (
+        f"Registry {other} differs from the statement: the footer says 198.00 was transferred."
+        in page
+    )
+    assert "Documents not read: 1. See below." in page
+    assert "Line 35: The amount “” is not a positive amount." in page
+    shown = client.get(reverse("admin:registries_registry_change", args=[other.pk]))
+    assert "Differs: the bank statement credits 1.00" in shown.content.decode()
+    listing = client.get(REGISTRIES, {"statement": "differs"})
+    assert list(listing.context["cl"].result_list) == [other]
+
+
+def test_a_statement_upload_that_is_not_a_statement_says_why(bank: Bank) -> None:
+    response = client_of(bank).post(
+        STATEMENTS, {"file": SimpleUploadedFile("st.txt", b"not a statement\r\n")}
+    )
+    assert response.status_code == 400
+    assert "This is not a bank statement: it does not begin with 1CClientBankExchange." in (
+        response.content.decode()
+    )
+    assert not BankStatement.objects.exists()
+
+
+def test_an_auditor_sees_statements_but_may_not_upload_them(bank: Bank) -> None:
+    client = client_of(bank, "auditor")
+    assert client.get(STATEMENTS).status_code == 403
+    assert client.get(reverse("admin:registries_bankstatement_changelist")).status_code == 200

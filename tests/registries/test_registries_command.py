@@ -1,4 +1,5 @@
-"""`kvit payments import FILE --format NAME`: the report, the per-line CSV, the exit status."""
+"""`kvit payments import FILE --format NAME`: the report, the per-line CSV, the exit status;
+`kvit payments statement FILE`: the credits and the registries checked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from registry_bank import Bank, Pay, make_bank, sberbank
+from registry_bank import Bank, Order, Pay, make_bank, sberbank, statement
 
 from kvit.payments.models import Payment
 from kvit.registries.models import Registry
@@ -126,3 +127,37 @@ def test_the_only_organisation_needs_no_code(bank: Bank, registry_file: Path) ->
 def test_a_missing_file_is_a_command_error(bank: Bank, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         run(str(tmp_path / "nothing.txt"), "--format", "sberbank")
+
+
+def test_a_statement_reports_its_credits_and_the_registries_it_checks(
+    bank: Bank, registry_file: Path, tmp_path: Path
+) -> None:
+    run(str(registry_file), "--format", "sberbank", "--tenant", bank.tenant.code)
+    registry = Registry.objects.get()
+    path = tmp_path / "kl_to_1c.txt"
+    path.write_bytes(statement([Order(amount="495.00"), Order("9", amount="-1")]))
+    out = StringIO()
+    call_command("payments", "statement", str(path), stdout=out)
+    output = out.getvalue()
+    assert "statement #" in output and "kl_to_1c.txt imported: 1 credits, 495.00" in output
+    assert "  not read: Line 23: The amount “-1” is not a positive amount." in output
+    assert (
+        f"registry #{registry.pk} reestr_0324.txt, payment order 4711 of 2024-03-06: matched"
+        in output
+    )
+    again = StringIO()
+    call_command("payments", "statement", str(path), stdout=again)
+    assert "kl_to_1c.txt was already imported" in again.getvalue()
+
+
+def test_a_statement_a_registry_differs_from_exits_non_zero(
+    bank: Bank, registry_file: Path, tmp_path: Path
+) -> None:
+    run(str(registry_file), "--format", "sberbank", "--tenant", bank.tenant.code)
+    path = tmp_path / "kl_to_1c.txt"
+    path.write_bytes(statement([Order(amount="400.00")]))
+    with pytest.raises(CommandError, match="1 registries differ from the statement"):
+        call_command("payments", "statement", str(path), stdout=StringIO())
+    path.write_bytes(b"garbage\r\n")
+    with pytest.raises(CommandError, match="This is not a bank statement"):
+        call_command("payments", "statement", str(path), stdout=StringIO())

@@ -67,6 +67,7 @@ from kvit.registries import parsing, readings
 from kvit.registries.models import Registry, RegistryLine, RegistryReading
 from kvit.registries.problems import describe, problem_data
 from kvit.registries.queries import Format, registry_format
+from kvit.registries.reconciliation import differing_credits
 from kvit.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ def import_registry(
         size=len(content),
         status=Registry.Status.IMPORTED,
         imported_by=user if getattr(user, "pk", None) else None,
+        bank_inn=found.bank_inn,
     )
     try:
         with transaction.atomic():
@@ -275,6 +277,8 @@ class _Import:
     def run(self, content: bytes) -> None:
         plan_for_few_rows(connection)  # the batches' look-ups by key, also before posting
         footer = parsing.closing_footer(content, self.format.layout)
+        if footer is not None:
+            self._check_statement(footer)
         self._record = partial(  # what all the registry's payments share
             PaymentRecord,
             tenant_id=self.registry.tenant_id,
@@ -306,6 +310,23 @@ class _Import:
         for name, value in self.totals.fields().items():
             setattr(self.registry, name, value)
         self.registry.save()
+
+    def _check_statement(self, footer: parsing.Footer) -> None:
+        """Reject the file when a bank statement holds its payment order with another
+        amount (`kvit.registries.reconciliation`)."""
+        differing = differing_credits(
+            self.registry.tenant_id,
+            footer.order_number[:64],
+            footer.order_date,
+            footer.transferred,
+            self.format.bank_inn,
+        )
+        if differing:
+            amounts = ", ".join(str(credit.amount) for credit in differing)
+            transferred = str(footer.transferred)
+            raise _Rejected(
+                [parsing.Problem("statement_differs", 0, "transferred", transferred, amounts)]
+            )
 
     def _read(self, reader: parsing.Reader) -> None:
         """What the file says of itself: its footer (the payment order) and its totals."""

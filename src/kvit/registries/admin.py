@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,14 +32,29 @@ from unfold.widgets import (
 
 from kvit.registries import parsing
 from kvit.registries.actions import COUNTED, import_registry
-from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
+from kvit.registries.models import (
+    BankStatement,
+    Registry,
+    RegistryFormat,
+    RegistryLine,
+    RegistryReading,
+    StatementCredit,
+)
 from kvit.registries.problems import describe
 from kvit.registries.queries import PRESET_NAMES, formats
+from kvit.registries.reconciliation import (
+    Check,
+    ImportedStatement,
+    checked_as,
+    import_statement,
+    matches,
+)
 from kvit.tenants.models import Tenant
 from kvit.users import roles
 from kvit.users.admin_scoping import LargeTable, ScopedAutocompleteFilter, ScopedModelAdmin
 
 UPLOAD_TEMPLATE = "admin/registries/registry/upload.html"
+STATEMENT_TEMPLATE = "admin/registries/bankstatement/upload.html"
 
 
 @admin.register(RegistryFormat)
@@ -46,7 +62,7 @@ class RegistryFormatAdmin(ScopedModelAdmin):
     list_display = ("code", "name", "source", "provider", "encoding", "footer")
     list_select_related = ("provider",)
     fieldsets = (
-        (None, {"fields": ("tenant", "code", "name", "source", "provider")}),
+        (None, {"fields": ("tenant", "code", "name", "source", "provider", "bank_inn")}),
         (
             _("Layout"),
             {
@@ -95,6 +111,26 @@ def _changelist(model: Any, **filters: Any) -> str:
     return f"{url}?{urlencode(filters)}"
 
 
+class StatementCheckFilter(admin.SimpleListFilter):
+    """Imported registries by their check against the bank statements' credits."""
+
+    title = _("bank statement")
+    parameter_name = "statement"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (Check.MATCHED.value, _("matched")),
+            (Check.DIFFERS.value, _("differs")),
+            (Check.AWAITED.value, _("awaited")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Registry]) -> QuerySet[Registry]:
+        value = self.value()
+        if value not in {Check.MATCHED, Check.DIFFERS, Check.AWAITED}:
+            return queryset
+        return queryset.filter(checked_as(Check(value)))
+
+
 @admin.register(Registry)
 class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     """Read-only; "add" is the upload form."""
@@ -115,7 +151,7 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     )
     list_display_links = ("imported_at", "file_name")
     list_select_related = ("imported_by",)
-    list_filter = ("status", "format_code", "imported_at")
+    list_filter = ("status", StatementCheckFilter, "format_code", "imported_at")
     search_fields = ("file_name", "order_number")
     fieldsets = (
         (
@@ -140,8 +176,10 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
             _("Payment order (footer)"),
             {
                 "fields": (
+                    "bank_inn",
                     "order_number",
                     "order_date",
+                    "statement_check",
                     "footer_count",
                     "footer_amount",
                     "footer_transferred",
@@ -173,6 +211,16 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts))
         )
+
+    @admin.display(description=_("bank statement"))
+    def statement_check(self, obj: Registry) -> str:
+        if obj.status != Registry.Status.IMPORTED:
+            return "—"
+        match = matches([obj])[obj.pk]
+        if not match.credits:
+            return match.text
+        url = _changelist(StatementCredit, id__in=",".join(str(c.pk) for c in match.credits))
+        return format_html('<a href="{}">{}</a>', url, match.text)
 
     @admin.display(description=_("lines by outcome"))
     def outcomes(self, obj: Registry) -> str:
@@ -287,12 +335,46 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
         return HttpResponseRedirect(reverse("admin:registries_registry_change", args=[registry.pk]))
 
 
-class UploadForm(forms.Form):
+class _FileForm(forms.Form):
+    """An organisation (a superuser chooses, a user has theirs) and a text file, read into
+    `content` once it passes the size limit and the sniff (R25)."""
+
     tenant = forms.ModelChoiceField(
         label=_("Organisation"),
         queryset=Tenant.objects.none(),
         widget=UnfoldAdminSelectWidget,
     )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.content = b""
+        tenant_field = self.fields["tenant"]
+        if user.is_superuser:
+            tenant_field.queryset = Tenant.objects.order_by("code")  # type: ignore[attr-defined]
+        else:
+            tenant_field.queryset = Tenant.objects.filter(pk=user.tenant_id)  # type: ignore[attr-defined]
+            tenant_field.initial = user.tenant_id
+            tenant_field.widget = forms.HiddenInput()
+            tenant_field.disabled = True
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.REGISTRY_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                _("The file is %(size)s MB; a file may be at most %(limit)s MB."),
+                code="too_large",
+                params={"size": upload.size // 1024**2, "limit": limit // 1024**2},
+            )
+        head = upload.read(parsing.SNIFFED)
+        problem = parsing.sniff(head)
+        if problem is not None:
+            raise ValidationError(describe(problem), code=problem.code)
+        self.content = head + upload.read()
+        return upload
+
+
+class UploadForm(_FileForm):
     format = forms.ChoiceField(label=_("Format"), widget=UnfoldAdminSelectWidget)
     file = forms.FileField(label=_("Registry file"), widget=UnfoldAdminFileFieldWidget)
     confirm = forms.BooleanField(
@@ -307,35 +389,18 @@ class UploadForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.content = b""
-        tenant_field = self.fields["tenant"]
+        super().__init__(*args, user=user, **kwargs)
         if user.is_superuser:
-            tenant_field.queryset = Tenant.objects.order_by("code")  # type: ignore[attr-defined]
             choices = [(code, f"{code} — {name}") for code, name in _preset_and_all_formats()]
         else:
-            tenant_field.queryset = Tenant.objects.filter(pk=user.tenant_id)  # type: ignore[attr-defined]
-            tenant_field.initial = user.tenant_id
-            tenant_field.widget = forms.HiddenInput()
-            tenant_field.disabled = True
             choices = [(code, f"{code} — {name}") for code, name in formats(user.tenant_id)]
         self.fields["format"].choices = choices  # type: ignore[attr-defined]
 
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        limit = settings.REGISTRY_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                _("The file is %(size)s MB; a registry may be at most %(limit)s MB."),
-                code="too_large",
-                params={"size": upload.size // 1024**2, "limit": limit // 1024**2},
-            )
-        head = upload.read(parsing.SNIFFED)
-        problem = parsing.sniff(head)
-        if problem is not None:
-            raise ValidationError(describe(problem), code=problem.code)
-        self.content = head + upload.read()
-        return upload
+
+class StatementForm(_FileForm):
+    file = forms.FileField(
+        label=_("Bank statement (1C exchange format)"), widget=UnfoldAdminFileFieldWidget
+    )
 
 
 def _preset_and_all_formats() -> list[tuple[str, str]]:
@@ -368,4 +433,156 @@ class RegistryReadingAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     list_select_related = ("registry", "reading")
     list_filter = ("outcome", ("registry", ScopedAutocompleteFilter))
     fields = ("registry", "line", "meter", "value", "text", "outcome", "reason", "reading")
+    readonly_fields = fields
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(ReadOnly, ScopedModelAdmin):
+    """Read-only; "add" is the upload form, which calls `import_statement`."""
+
+    list_display = (
+        "imported_at",
+        "file_name",
+        "starts_on",
+        "ends_on",
+        "accounts",
+        "credits",
+        "amount",
+        "debits",
+        "imported_by",
+    )
+    list_display_links = ("imported_at", "file_name")
+    list_select_related = ("imported_by",)
+    list_filter = ("imported_at",)
+    search_fields = ("file_name", "accounts")
+    fields = (
+        "tenant",
+        "file_name",
+        "sha256",
+        "imported_at",
+        "imported_by",
+        "starts_on",
+        "ends_on",
+        "accounts",
+        "credit_list",
+        "amount",
+        "debits",
+        "unread",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.may_change(request.user, BankStatement)
+
+    @admin.display(description=_("credits"))
+    def credit_list(self, obj: BankStatement) -> str:
+        url = _changelist(StatementCredit, statement__id__exact=obj.pk)
+        return format_html('<a href="{}">{}</a>', url, obj.credits)
+
+    @admin.display(description=_("documents not read"))
+    def unread(self, obj: BankStatement) -> str:
+        texts = obj.problem_texts()
+        if not texts:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts))
+        )
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        user: Any = request.user
+        posted = request.method == "POST"
+        form = StatementForm(
+            request.POST if posted else None, request.FILES if posted else None, user=user
+        )
+        if posted and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                imported = import_statement(
+                    form.cleaned_data["tenant"], form.content, upload.name or "", user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self._report(request, imported)
+                change = "admin:registries_bankstatement_change"
+                return HttpResponseRedirect(reverse(change, args=[imported.statement.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import a bank statement"),
+            "opts": self.model._meta,
+            "form": form,
+            "max_megabytes": settings.REGISTRY_UPLOAD_MAX_BYTES // 1024**2,
+            "media": self.media + form.media,
+        }
+        status = 400 if posted else 200
+        return TemplateResponse(request, STATEMENT_TEMPLATE, context, status=status)
+
+    def _report(self, request: HttpRequest, imported: ImportedStatement) -> None:
+        statement = imported.statement
+        if imported.already_imported:
+            self.message_user(
+                request,
+                gettext("%(name)s was imported before.") % {"name": statement.file_name},
+                messages.WARNING,
+            )
+            return
+        self.message_user(
+            request,
+            gettext("%(name)s is imported: %(credits)s credits, %(amount)s.")
+            % {
+                "name": statement.file_name,
+                "credits": statement.credits,
+                "amount": statement.amount,
+            },
+            messages.SUCCESS,
+        )
+        for registry in imported.checked.get(Check.MATCHED, ()):
+            self.message_user(
+                request,
+                gettext("Registry %(registry)s matches the statement.") % {"registry": registry},
+                messages.SUCCESS,
+            )
+        for registry in imported.checked.get(Check.DIFFERS, ()):
+            self.message_user(
+                request,
+                gettext(
+                    "Registry %(registry)s differs from the statement: the footer says "
+                    "%(transferred)s was transferred. Ask the bank."
+                )
+                % {"registry": registry, "transferred": registry.footer_transferred},
+                messages.ERROR,
+            )
+        if statement.problems:
+            self.message_user(
+                request,
+                gettext("Documents not read: %(count)s. See below.")
+                % {"count": len(statement.problems)},
+                messages.WARNING,
+            )
+
+
+@admin.register(StatementCredit)
+class StatementCreditAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
+    list_display = ("number", "dated", "amount", "payer_name", "payer_inn", "received_on")
+    list_display_links = ("number",)
+    list_select_related = ("statement",)
+    list_filter = (("statement", ScopedAutocompleteFilter), "dated")
+    search_fields = ("number", "payer_name", "payer_inn", "purpose")
+    fields = (
+        "statement",
+        "line",
+        "number",
+        "dated",
+        "amount",
+        "received_on",
+        "payer_name",
+        "payer_inn",
+        "payer_account",
+        "recipient_account",
+        "purpose",
+    )
     readonly_fields = fields

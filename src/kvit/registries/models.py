@@ -11,9 +11,11 @@ registries imported (or rejected) and what became of each of their lines and rea
 * `RegistryLine`: a line's outcome — posted, duplicate, conflict, suspense or invalid — with
   the payment it posted or met, and the problems of an invalid line with its text.
 * `RegistryReading`: a meter reading given in a line, and whether it was recorded.
+* `BankStatement` and its `StatementCredit`s: a bank statement as received and the payment
+  orders it shows credited, which registries' footers are checked against (spec 6.2).
 
-Lines and readings are append-only (the database refuses changes): they are the record of
-what the bank sent and what Kvit did with it.
+Lines, readings, statements and their credits are append-only (the database refuses
+changes): they are the record of what the bank sent and what Kvit did with it.
 """
 
 from __future__ import annotations
@@ -90,6 +92,16 @@ class RegistryFormat(models.Model):
         related_name="+",
         verbose_name=_("provider"),
         help_text=_("When the contract is for one provider: its payments are for it."),
+    )
+    bank_inn = models.CharField(
+        _("bank's INN"),
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^(\d{10}|\d{12})$")],
+        help_text=_(
+            "The payer of the contract's payment orders in bank statements: a registry is "
+            "checked against that bank's credits only. Empty: against any payer's."
+        ),
     )
     encoding = models.CharField(
         _("encoding"), max_length=20, choices=Encoding.choices, default=Encoding.WINDOWS_1251
@@ -255,6 +267,7 @@ class Registry(models.Model):
         related_name="+",
         verbose_name=_("imported by"),
     )
+    bank_inn = models.CharField(_("bank's INN"), max_length=12, blank=True)
     order_number = models.CharField(_("payment order number"), max_length=64, blank=True)
     order_date = models.DateField(_("payment order date"), null=True, blank=True)
     footer_count = models.PositiveIntegerField(_("lines in the footer"), null=True, blank=True)
@@ -417,3 +430,96 @@ class RegistryReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter}: {self.text}"
+
+
+class BankStatement(models.Model):
+    """A bank statement (1C client-bank exchange format) as received: the credits it holds
+    are what registries' payment orders are checked against (spec 6.2)."""
+
+    tenant = models.ForeignKey(
+        "tenants.Tenant", models.PROTECT, db_index=False, verbose_name=_("organisation")
+    )
+    file_name = models.CharField(
+        _("file name"), max_length=255, help_text=_("The name the file was sent with.")
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    imported_at = models.DateTimeField(_("imported at"))
+    imported_by = models.ForeignKey(
+        "users.User",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    starts_on = models.DateField(pgettext_lazy("bank statement", "from"), null=True, blank=True)
+    ends_on = models.DateField(pgettext_lazy("bank statement", "to"), null=True, blank=True)
+    accounts = models.CharField(_("bank accounts"), max_length=255, blank=True)
+    credits = models.PositiveIntegerField(_("credits"), default=0)
+    amount = _money(_("amount credited"))
+    debits = models.PositiveIntegerField(
+        _("debits skipped"), default=0, help_text=_("Documents paid from the organisation.")
+    )
+    problems = models.JSONField(
+        _("problems"),
+        default=list,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        help_text=_("Documents that could not be read; the others are kept."),
+    )
+
+    tenant_path = "tenant"
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "sha256"],
+                name="registries_statement_once",
+                violation_error_message=_("This statement is already imported."),
+            ),
+            AppendOnly(name="registries_statement_append_only"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+    def problem_texts(self) -> list[str]:
+        return [describe(parsing.Problem(**problem)) for problem in self.problems]
+
+
+class StatementCredit(models.Model):
+    """Money a bank statement shows credited to the organisation: one payment order."""
+
+    statement = models.ForeignKey(
+        BankStatement, models.CASCADE, related_name="+", verbose_name=_("bank statement")
+    )
+    tenant = models.ForeignKey(
+        "tenants.Tenant", models.PROTECT, db_index=False, verbose_name=_("organisation")
+    )
+    line = models.PositiveIntegerField(_("line"))
+    number = models.CharField(_("payment order number"), max_length=64)
+    dated = models.DateField(_("payment order date"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    received_on = models.DateField(_("credited on"), null=True, blank=True)
+    payer_name = models.CharField(_("payer"), max_length=255, blank=True)
+    payer_inn = models.CharField(_("payer's INN"), max_length=12, blank=True)
+    payer_account = models.CharField(_("payer's account"), max_length=34, blank=True)
+    recipient_account = models.CharField(_("recipient's account"), max_length=34, blank=True)
+    purpose = models.TextField(_("purpose of payment"), blank=True)
+
+    tenant_path = "tenant"
+
+    class Meta:
+        verbose_name = _("statement credit")
+        verbose_name_plural = _("statement credits")
+        ordering = ["statement", "line"]
+        indexes = [
+            models.Index(fields=["tenant", "number", "dated"], name="registries_credit_order_idx"),
+        ]
+        constraints = [AppendOnly(name="registries_credit_append_only")]
+
+    def __str__(self) -> str:
+        return f"№ {self.number} {self.dated:%d.%m.%Y}: {self.amount}"

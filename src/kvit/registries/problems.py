@@ -40,6 +40,9 @@ FIELD_NAMES: Mapping[str, Promise] = {
     "paid_at": gettext_lazy("payment time"),
     "penalty_designated": gettext_lazy("designated for penalties"),
     "split": gettext_lazy("split"),
+    "order_number": gettext_lazy("payment order number"),
+    "starts_on": gettext_lazy("start of the statement"),
+    "ends_on": gettext_lazy("end of the statement"),
 }
 
 
@@ -63,6 +66,25 @@ def _texts() -> dict[str, str]:
             "The footer line (starting with “=”) is missing: the file may be cut short."
         ),
         "after_footer": _("There is text after the footer: the file may be two files joined."),
+        "statement_encoding": _(
+            "This is not a bank statement in the 1C exchange format: its sections do not read "
+            "in UTF-8, windows-1251 or DOS (CP866)."
+        ),
+        "statement_magic": _("This is not a bank statement: it does not begin with %(value)s."),
+        "statement_end": _("The statement does not end with КонецФайла: it may be cut short."),
+        "statement_section": _(
+            "The document that begins on line %(value)s does not end (КонецДокумента): the "
+            "statement may be cut short."
+        ),
+        "statement_after_end": _(
+            "There is text after КонецФайла: the file may be two files joined."
+        ),
+        "statement_date": _("The %(field)s “%(value)s” is not a date (DD.MM.YYYY)."),
+        "statement_amount": _("The %(field)s “%(value)s” is not a positive amount."),
+        "statement_differs": _(
+            "The bank statement credits %(expected)s for this payment order, not the "
+            "%(value)s the footer says was transferred."
+        ),
         "footer_short": _(
             "The footer has %(value)s fields; it needs at least the count, the amount, the "
             "amount transferred and the fee."

@@ -29,13 +29,21 @@ class Format:
     source: str
     layout: parsing.Layout
     provider_id: int | None = None
+    bank_inn: str = ""  # the payer of its payment orders in bank statements (any: "")
 
 
 def registry_format(tenant_id: int, code: str) -> Format:
     """The format `code` of the organisation; ValidationError when there is none."""
     found = RegistryFormat.objects.filter(tenant_id=tenant_id, code=code).first()
     if found is not None:
-        return Format(found.code, found.name, found.source, found.layout(), found.provider_id)
+        return Format(
+            found.code,
+            found.name,
+            found.source,
+            found.layout(),
+            found.provider_id,
+            found.bank_inn,
+        )
     if code in parsing.PRESETS:
         return Format(code, str(PRESET_NAMES[code]), code, parsing.PRESETS[code])
     raise ValidationError(

@@ -1,12 +1,16 @@
-"""`kvit payments import`: import a bank registry file (spec 6.2).
+"""`kvit payments import`: import a bank registry file (spec 6.2); `kvit payments
+statement`: keep a bank statement and check the registries against it.
 
 kvit payments import reestr_0725.txt --format sberbank
 kvit payments import payments.csv --format csv --tenant demo-uk --report lines.csv
+kvit payments statement kl_to_1c.txt --tenant demo-uk
 
 Prints what became of the lines — counts and sums per outcome, the readings, the first
 lines not posted with their numbers and reasons — and, with --report, writes every line's
 outcome to a CSV file (Excel with Russian settings: UTF-8 with a BOM, ";", decimal comma).
 Exit status 1 when the file is refused or rejected; importing a file again posts nothing.
+A statement prints its credits, the registries it matched or differs from, and the
+documents it could not read; exit status 1 when it is refused or a registry differs.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tqdm import tqdm
 from kvit.registries.actions import import_registry
 from kvit.registries.models import Registry
 from kvit.registries.queries import line_report, problem_lines
+from kvit.registries.reconciliation import Check, import_statement
 from kvit.reports.exports import Table, TableRow, write_csv
 from kvit.tenants.models import Tenant
 
@@ -34,7 +39,7 @@ SHOWN = 10
 
 
 class Command(BaseCommand):
-    help = "Payments: import a bank registry file."
+    help = "Payments: import a bank registry file, or a bank statement to check them against."
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +65,14 @@ class Command(BaseCommand):
             help="language of the report (default en)",
         )
 
+        checking = commands.add_parser(
+            "statement", help="keep a bank statement (1C exchange format), check the registries"
+        )
+        checking.add_argument("file", type=Path, help="the statement file")
+        checking.add_argument(
+            "--tenant", help="organisation code (needed when there is more than one)"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
@@ -67,6 +80,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror}") from error
         tenant = _tenant(options["tenant"])
+        if options["command"] == "statement":
+            self._statement(tenant, path, content)
+            return
         bar = tqdm(desc=path.name, unit="line", disable=None)
 
         def progress(done: int, total: int) -> None:
@@ -102,6 +118,35 @@ class Command(BaseCommand):
                 with options["report"].open("w", encoding="utf-8-sig", newline="") as stream:
                     rows = write_csv(_table(registry), stream)
                 self.stdout.write(f"  {rows:,} lines written to {options['report']}")
+
+    def _statement(self, tenant: Tenant, path: Path, content: bytes) -> None:
+        try:
+            imported = import_statement(tenant, content, path.name)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        statement = imported.statement
+        if imported.already_imported:
+            self.stdout.write(
+                f"{tenant.code}: {path.name} was already imported on "
+                f"{statement.imported_at:%Y-%m-%d %H:%M} (statement #{statement.pk})"
+            )
+            return
+        self.stdout.write(
+            f"{tenant.code}: statement #{statement.pk} {statement.file_name} imported: "
+            f"{statement.credits:,} credits, {statement.amount:,.2f}; "
+            f"{statement.debits:,} debits skipped"
+        )
+        for problem in statement.problem_texts():
+            self.stdout.write(f"  not read: {problem}")
+        for check in (Check.MATCHED, Check.DIFFERS):
+            for registry in imported.checked.get(check, ()):
+                self.stdout.write(
+                    f"  registry #{registry.pk} {registry.file_name}, payment order "
+                    f"{registry.order_number} of {registry.order_date}: {check.value}"
+                )
+        differing = len(imported.checked.get(Check.DIFFERS, ()))
+        if differing:
+            raise CommandError(f"{differing} registries differ from the statement")
 
     def _report(self, tenant: Tenant, registry: Registry) -> None:
         out = self.stdout.write

@@ -1,0 +1,211 @@
+"""Bank statements (1C client-bank exchange format): reading them
+(`kvit.registries.statements`), keeping them and checking registries against their credits
+(`kvit.registries.reconciliation`, spec 6.2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from registry_bank import OUR_ACCOUNT, Bank, Order, Pay, sberbank, statement
+
+from kvit.payments.models import Payment
+from kvit.registries.actions import import_registry
+from kvit.registries.models import BankStatement, Registry, RegistryFormat, StatementCredit
+from kvit.registries.parsing import FIELDS
+from kvit.registries.problems import describe
+from kvit.registries.reconciliation import Check, checked_as, import_statement, matches
+from kvit.registries.statements import read_statement
+
+THEIRS = "40702810000000000999"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["windows-1251", "cp866", "utf-8"])
+def test_a_statement_gives_its_credits_and_skips_its_debits(encoding: str) -> None:
+    read = read_statement(statement([Order(), Order("12", to=THEIRS)], encoding=encoding))
+    assert read.problems == []
+    assert (read.starts_on, read.ends_on, read.accounts) == (
+        date(2024, 3, 1),
+        date(2024, 3, 31),
+        [OUR_ACCOUNT],
+    )
+    (credit,) = read.credits
+    assert (credit.number, credit.dated, credit.amount, credit.received_on) == (
+        "4711",
+        date(2024, 3, 6),
+        Decimal("99.00"),
+        date(2024, 3, 6),
+    )
+    assert (credit.payer_name, credit.payer_inn, credit.line) == ("ПАО СБЕРБАНК", "7707083893", 11)
+    assert read.debits == 1
+
+
+def test_without_accounts_a_document_with_a_credit_date_is_a_credit() -> None:
+    read = read_statement(statement([Order("1"), Order("2", received="")], accounts=()))
+    assert [credit.number for credit in read.credits] == ["1"]
+    assert read.debits == 1
+
+
+def test_an_unreadable_document_is_reported_and_the_others_kept() -> None:
+    orders = [Order("1", amount="1 000,00"), Order("2", dated="2024-03-06"), Order(""), Order("4")]
+    read = read_statement(statement(orders))
+    assert not read.rejected
+    assert [credit.number for credit in read.credits] == ["4"]
+    assert [describe(problem) for problem in read.problems] == [
+        "Line 11: The amount “1 000,00” is not a positive amount.",
+        "Line 23: The payment order date “2024-03-06” is not a date (DD.MM.YYYY).",
+        "Line 35: The payment order number is missing.",
+    ]
+
+
+def test_a_comma_amount_reads_and_a_zero_one_does_not() -> None:
+    read = read_statement(statement([Order("1", amount="5,50"), Order("2", amount="0.00")]))
+    assert [credit.amount for credit in read.credits] == [Decimal("5.50")]
+    assert [problem.code for problem in read.problems] == ["statement_amount"]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"1;2;3\r\n", "statement_magic"),
+        (statement([Order()], end=False), "statement_end"),
+        (statement([Order()]).replace("КонецДокумента".encode("cp1251"), b""), "statement_section"),
+        (statement([Order()]) + "Номер=1\r\n".encode("cp1251"), "statement_after_end"),
+        (b"1CClientBankExchange\r\n\xff\xfe\r\n", "statement_encoding"),
+    ],
+)
+def test_a_file_that_is_not_a_whole_statement_is_rejected(content: bytes, code: str) -> None:
+    read = read_statement(content)
+    assert read.rejected
+    assert code in [problem.code for problem in read.problems]
+
+
+# --- keeping and checking --------------------------------------------------------------------
+
+
+def registry_of(bank: Bank, count: int = 3, order: str = "4711") -> Registry:
+    """`count` payments of 100.00 with a 1 % fee: 297.00 transferred for 3."""
+    imported = import_registry(
+        bank.tenant, sberbank(bank.pays(count), order=order), "r.txt", "sberbank"
+    )
+    return imported.registry
+
+
+@pytest.mark.django_db
+def test_a_statement_is_kept_once_with_its_credits(bank: Bank) -> None:
+    content = statement([Order(amount="297.00"), Order("12", to=THEIRS), Order("5", amount="x")])
+    imported = import_statement(bank.tenant, content, "C:\\bank\\kl_to_1c.txt")
+    kept = imported.statement
+    assert not imported.already_imported
+    assert (kept.file_name, kept.credits, kept.amount, kept.debits) == (
+        "kl_to_1c.txt",
+        1,
+        Decimal("297.00"),
+        1,
+    )
+    assert kept.problem_texts() == ["Line 35: The amount “x” is not a positive amount."]
+    assert list(StatementCredit.objects.values_list("number", "amount")) == [
+        ("4711", Decimal("297.00"))
+    ]
+    again = import_statement(bank.tenant, content, "again.txt")
+    assert again.already_imported and again.statement.pk == kept.pk
+    assert StatementCredit.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_statement_is_refused_and_nothing_kept(bank: Bank) -> None:
+    with pytest.raises(ValidationError) as raised:
+        import_statement(bank.tenant, statement([Order()], end=False), "cut.txt")
+    assert raised.value.messages == [
+        "The statement does not end with КонецФайла: it may be cut short."
+    ]
+    assert not BankStatement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_registries_are_checked_against_the_statements_that_come_later(bank: Bank) -> None:
+    matched, differs, awaited = (
+        registry_of(bank),
+        registry_of(bank, 2, "15"),
+        registry_of(bank, 1, "16"),
+    )
+    assert {r.status for r in (matched, differs, awaited)} == {"imported"}
+    checks = matches([matched, differs, awaited])
+    assert {pk: m.check for pk, m in checks.items()} == {
+        matched.pk: Check.AWAITED,
+        differs.pk: Check.AWAITED,
+        awaited.pk: Check.AWAITED,
+    }
+    imported = import_statement(
+        bank.tenant, statement([Order(amount="297.00"), Order("15", amount="197.00")]), "s.txt"
+    )
+    assert imported.checked == {Check.MATCHED: [matched], Check.DIFFERS: [differs]}
+    checks = matches([matched, differs, awaited])
+    assert checks[matched.pk].text == "Matched: the bank statement credits 297.00."
+    assert checks[differs.pk].text == (
+        "Differs: the bank statement credits 197.00 for the payment order, not the amount "
+        "transferred."
+    )
+    assert checks[awaited.pk].check is Check.AWAITED
+    for check, registry in (
+        (Check.MATCHED, matched),
+        (Check.DIFFERS, differs),
+        (Check.AWAITED, awaited),
+    ):
+        assert list(Registry.objects.filter(checked_as(check))) == [registry]
+
+
+@pytest.mark.django_db
+def test_a_registry_that_differs_from_a_statement_already_kept_is_rejected_whole(
+    bank: Bank,
+) -> None:
+    import_statement(bank.tenant, statement([Order(amount="296.00")]), "s.txt")
+    registry = registry_of(bank)
+    assert registry.status == "rejected"
+    assert registry.problem_texts() == [
+        "The bank statement credits 296.00 for this payment order, not the 297.00 the footer "
+        "says was transferred."
+    ]
+    assert not Payment.objects.exists()
+    import_statement(bank.tenant, statement([Order(amount="297.00")]), "s2.txt")
+    assert registry_of(bank).status == "imported"  # one credit of the order is the amount
+
+
+@pytest.mark.django_db
+def test_a_format_with_its_bank_s_inn_is_checked_against_that_bank_s_credits_only(
+    bank: Bank,
+) -> None:
+    RegistryFormat.objects.create(
+        tenant=bank.tenant,
+        code="vtb",
+        name="VTB",
+        source="vtb",
+        bank_inn="7702070139",
+        columns={name: number for number, name in enumerate(FIELDS, start=1)},
+        footer="sberbank",
+    ).full_clean()
+    import_statement(bank.tenant, statement([Order(amount="1.00")]), "s.txt")  # Sberbank's
+    imported = import_registry(bank.tenant, sberbank(bank.pays(3)), "r.txt", "vtb").registry
+    assert imported.status == "imported"
+    assert matches([imported])[imported.pk].check is Check.AWAITED
+    import_statement(
+        bank.tenant, statement([Order(amount="297.00", payer_inn="7702070139")]), "vtb.txt"
+    )
+    assert matches([imported])[imported.pk].check is Check.MATCHED
+
+
+@pytest.mark.django_db
+def test_a_registry_without_a_payment_order_is_not_checked(bank: Bank) -> None:
+    pays = [Pay("OP-1", "000001")]
+    foot = "=1;100.00;99.00;1.00"
+    registry = import_registry(bank.tenant, sberbank(pays, foot=foot), "r.txt", "sberbank").registry
+    assert registry.status == "imported", registry.problem_texts()
+    assert matches([registry])[registry.pk].text == (
+        "Not checked: the registry names no payment order."
+    )
+    assert not Registry.objects.filter(checked_as(Check.AWAITED)).exists()
