@@ -105,6 +105,28 @@ class ReadOnly:
         return response
 
 
+def _upload_page(
+    model_admin: ModelAdmin, request: HttpRequest, form: forms.Form, title: str, template: str
+) -> HttpResponse:
+    """An upload form (400 when it was posted and did not go through)."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        "form": form,
+        "max_megabytes": settings.REGISTRY_UPLOAD_MAX_BYTES // 1024**2,
+        "media": model_admin.media + form.media,
+    }
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _problem_list(texts: list[str]) -> str:
+    if not texts:
+        return "—"
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts)))
+
+
 def _changelist(model: Any, **filters: Any) -> str:
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
@@ -205,12 +227,7 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
 
     @admin.display(description=_("why it was rejected"))
     def rejection(self, obj: Registry) -> str:
-        texts = obj.problem_texts()
-        if not texts:
-            return "—"
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts))
-        )
+        return _problem_list(obj.problem_texts())
 
     @admin.display(description=_("bank statement"))
     def statement_check(self, obj: Registry) -> str:
@@ -301,16 +318,8 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
                 form.add_error(None, error)
             else:
                 return self._imported(request, imported.registry, imported.already_imported)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Import a payment registry"),
-            "opts": self.model._meta,
-            "form": form,
-            "max_megabytes": settings.REGISTRY_UPLOAD_MAX_BYTES // 1024**2,
-            "media": self.media + form.media,
-        }
-        status = 400 if request.method == "POST" else 200
-        return TemplateResponse(request, UPLOAD_TEMPLATE, context, status=status)
+        title = gettext("Import a payment registry")
+        return _upload_page(self, request, form, title, UPLOAD_TEMPLATE)
 
     def _imported(self, request: HttpRequest, registry: Registry, again: bool) -> HttpResponse:
         values = {"name": registry.file_name, "posted": registry.posted, "lines": registry.lines}
@@ -481,12 +490,7 @@ class BankStatementAdmin(ReadOnly, ScopedModelAdmin):
 
     @admin.display(description=_("documents not read"))
     def unread(self, obj: BankStatement) -> str:
-        texts = obj.problem_texts()
-        if not texts:
-            return "—"
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts))
-        )
+        return _problem_list(obj.problem_texts())
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None
@@ -510,16 +514,8 @@ class BankStatementAdmin(ReadOnly, ScopedModelAdmin):
                 self._report(request, imported)
                 change = "admin:registries_bankstatement_change"
                 return HttpResponseRedirect(reverse(change, args=[imported.statement.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Import a bank statement"),
-            "opts": self.model._meta,
-            "form": form,
-            "max_megabytes": settings.REGISTRY_UPLOAD_MAX_BYTES // 1024**2,
-            "media": self.media + form.media,
-        }
-        status = 400 if posted else 200
-        return TemplateResponse(request, STATEMENT_TEMPLATE, context, status=status)
+        title = gettext("Import a bank statement")
+        return _upload_page(self, request, form, title, STATEMENT_TEMPLATE)
 
     def _report(self, request: HttpRequest, imported: ImportedStatement) -> None:
         statement = imported.statement

@@ -234,30 +234,17 @@ _LAYOUT_FIELDS = {
 }
 
 
-class Registry(models.Model):
-    """A registry file as received from a bank, imported whole or rejected whole."""
-
-    class Status(models.TextChoices):
-        IMPORTED = "imported", pgettext_lazy("registry", "imported")
-        REJECTED = "rejected", pgettext_lazy("registry", "rejected")
+class _Received(models.Model):
+    """A file an organisation received from a bank and imported: who imported it and when,
+    under what name, and its content's hash (a file is imported once)."""
 
     tenant = models.ForeignKey(
         "tenants.Tenant", models.PROTECT, db_index=False, verbose_name=_("organisation")
     )
-    format_code = models.CharField(_("format"), max_length=40)
-    source = models.CharField(_("payment source"), max_length=40)
     file_name = models.CharField(
         _("file name"), max_length=255, help_text=_("The name the file was sent with.")
     )
-    file = models.FileField(
-        _("stored file"),
-        max_length=200,
-        blank=True,
-        help_text=_("The file as received, under a name the server gave it."),
-    )
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    size = models.PositiveBigIntegerField(_("size, bytes"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     imported_at = models.DateTimeField(_("imported at"))
     imported_by = models.ForeignKey(
         "users.User",
@@ -267,6 +254,33 @@ class Registry(models.Model):
         related_name="+",
         verbose_name=_("imported by"),
     )
+
+    tenant_path = "tenant"
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
+class Registry(_Received):
+    """A registry file as received from a bank, imported whole or rejected whole."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", pgettext_lazy("registry", "imported")
+        REJECTED = "rejected", pgettext_lazy("registry", "rejected")
+
+    format_code = models.CharField(_("format"), max_length=40)
+    source = models.CharField(_("payment source"), max_length=40)
+    file = models.FileField(
+        _("stored file"),
+        max_length=200,
+        blank=True,
+        help_text=_("The file as received, under a name the server gave it."),
+    )
+    size = models.PositiveBigIntegerField(_("size, bytes"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     bank_inn = models.CharField(_("bank's INN"), max_length=12, blank=True)
     order_number = models.CharField(_("payment order number"), max_length=64, blank=True)
     order_date = models.DateField(_("payment order date"), null=True, blank=True)
@@ -300,8 +314,6 @@ class Registry(models.Model):
         help_text=_("Why the file was rejected."),
     )
 
-    tenant_path = "tenant"
-
     class Meta:
         verbose_name = _("payment registry")
         verbose_name_plural = _("payment registries")
@@ -317,9 +329,6 @@ class Registry(models.Model):
                 violation_error_message=_("This file is already imported."),
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
 
     def problem_texts(self) -> list[str]:
         return [describe(parsing.Problem(**problem)) for problem in self.problems]
@@ -432,26 +441,10 @@ class RegistryReading(models.Model):
         return f"{self.meter}: {self.text}"
 
 
-class BankStatement(models.Model):
+class BankStatement(_Received):
     """A bank statement (1C client-bank exchange format) as received: the credits it holds
     are what registries' payment orders are checked against (spec 6.2)."""
 
-    tenant = models.ForeignKey(
-        "tenants.Tenant", models.PROTECT, db_index=False, verbose_name=_("organisation")
-    )
-    file_name = models.CharField(
-        _("file name"), max_length=255, help_text=_("The name the file was sent with.")
-    )
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    imported_at = models.DateTimeField(_("imported at"))
-    imported_by = models.ForeignKey(
-        "users.User",
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("imported by"),
-    )
     starts_on = models.DateField(pgettext_lazy("bank statement", "from"), null=True, blank=True)
     ends_on = models.DateField(pgettext_lazy("bank statement", "to"), null=True, blank=True)
     accounts = models.CharField(_("bank accounts"), max_length=255, blank=True)
@@ -468,8 +461,6 @@ class BankStatement(models.Model):
         help_text=_("Documents that could not be read; the others are kept."),
     )
 
-    tenant_path = "tenant"
-
     class Meta:
         verbose_name = _("bank statement")
         verbose_name_plural = _("bank statements")
@@ -482,9 +473,6 @@ class BankStatement(models.Model):
             ),
             AppendOnly(name="registries_statement_append_only"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
 
     def problem_texts(self) -> list[str]:
         return [describe(parsing.Problem(**problem)) for problem in self.problems]
