@@ -547,7 +547,7 @@ def test_readings_of_new_payments_are_recorded_and_the_others_kept_with_the_reas
         "Meter SN-1 is not a meter of account 000002.",
         "Meter SN-OLD is not a meter of account 000002.",
         "Line 3: “x” is not a reading of meter E-7.",
-        "The account is not identified: the reading is recorded when the payment is "
+        "The payment is in suspense: the reading is recorded when the payment is "
         "transferred to an account.",
         "The payment was received before: its readings were taken then.",
         "100000 does not fit the meter's 5 integer digits (must be below 100000).",
@@ -585,7 +585,7 @@ def test_readings_held_in_suspense_are_recorded_when_the_payment_is_transferred(
         .values_list("meter", "text", "outcome", "reason")
     )
     skipped = (
-        "The account is not identified: the reading is recorded when the payment is "
+        "The payment is in suspense: the reading is recorded when the payment is "
         "transferred to an account."
     )
     assert rows == [

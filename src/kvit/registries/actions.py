@@ -67,15 +67,14 @@ from kvit.registries import parsing, readings
 from kvit.registries.models import Registry, RegistryLine, RegistryReading
 from kvit.registries.problems import describe, problem_data
 from kvit.registries.queries import Format, registry_format
-from kvit.registries.reconciliation import differing_credits
+from kvit.registries.reconciliation import overpaid
+from kvit.registries.turns import take_turn
 from kvit.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
 """Lines posted per `post_payments` call."""
-LOCK_CLASS = 0x52454753
-"""The first key of the advisory lock that makes a tenant's imports take turns ('REGS')."""
 
 Progress = Callable[[int, int], None]  # (lines read, lines in the file)
 
@@ -176,7 +175,7 @@ def import_registry(
     )
     try:
         with transaction.atomic():
-            _take_turn(tenant.pk)
+            take_turn(tenant.pk)
             registry.imported_at = timezone.now()
             try:
                 with transaction.atomic():
@@ -239,14 +238,6 @@ def _analyze(registry: Registry) -> None:
                 cursor.execute(command)
         except DatabaseError:
             log.warning("registry %s is imported; %s failed", registry.pk, command, exc_info=True)
-
-
-def _take_turn(tenant_id: int) -> None:
-    """Wait for the organisation's other registry import to finish (PostgreSQL: an advisory
-    lock held until the transaction ends; SQLite's IMMEDIATE transactions queue already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, tenant_id])
 
 
 def _stored_name(tenant_id: int) -> str:
@@ -312,20 +303,18 @@ class _Import:
         self.registry.save()
 
     def _check_statement(self, footer: parsing.Footer) -> None:
-        """Reject the file when a bank statement holds its payment order with another
-        amount (`kvit.registries.reconciliation`)."""
-        differing = differing_credits(
-            self.registry.tenant_id,
-            footer.order_number[:64],
-            footer.order_date,
-            footer.transferred,
-            self.format.bank_inn,
-        )
-        if differing:
-            amounts = ", ".join(str(credit.amount) for credit in differing)
-            transferred = str(footer.transferred)
+        """Reject the file when the bank's credit of its payment order, in a statement
+        already, is less than the order's registries with this one would add up to
+        (`kvit.registries.reconciliation`)."""
+        if footer.order_date is None or not footer.order_number:
+            return
+        order = (footer.order_number[:64], footer.order_date, self.format.bank_inn)
+        credits = overpaid(self.registry.tenant_id, order, footer.transferred)
+        if credits:
+            amounts = ", ".join(str(credit.amount) for credit in credits)
+            total = str(footer.transferred)
             raise _Rejected(
-                [parsing.Problem("statement_differs", 0, "transferred", transferred, amounts)]
+                [parsing.Problem("statement_differs", 0, "transferred", total, amounts)]
             )
 
     def _read(self, reader: parsing.Reader) -> None:
@@ -408,7 +397,7 @@ class _Import:
     def _readings(self, lines: Sequence[tuple[parsing.Line, Result, int | None]]) -> None:
         """The readings of the batch's lines: recorded for the new payments on an account,
         skipped for the others (the payment was received before, with its readings, or its
-        account is not identified until it leaves suspense: `readings.record_held`)."""
+        payment is in suspense until it is transferred: `readings.record_held`)."""
         if not lines:
             return
         premises = dict(
@@ -421,8 +410,8 @@ class _Import:
             skip = ""
             if result is Result.SUSPENSE:
                 skip = _(
-                    "The account is not identified: the reading is recorded when the payment "
-                    "is transferred to an account."
+                    "The payment is in suspense: the reading is recorded when the payment is "
+                    "transferred to an account."
                 )
             elif result is not Result.POSTED:
                 skip = _("The payment was received before: its readings were taken then.")

@@ -45,9 +45,9 @@ from kvit.registries.queries import PRESET_NAMES, formats
 from kvit.registries.reconciliation import (
     Check,
     ImportedStatement,
-    checked_as,
     import_statement,
     matches,
+    registries_checked_as,
 )
 from kvit.tenants.models import Tenant
 from kvit.users import roles
@@ -150,7 +150,7 @@ class StatementCheckFilter(admin.SimpleListFilter):
         value = self.value()
         if value not in {Check.MATCHED, Check.DIFFERS, Check.AWAITED}:
             return queryset
-        return queryset.filter(checked_as(Check(value)))
+        return registries_checked_as(Check(value), queryset)
 
 
 @admin.register(Registry)

@@ -488,6 +488,9 @@ class StatementCredit(models.Model):
         "tenants.Tenant", models.PROTECT, db_index=False, verbose_name=_("organisation")
     )
     line = models.PositiveIntegerField(_("line"))
+    kind = models.CharField(
+        _("document"), max_length=100, help_text=_("As the statement names it.")
+    )
     number = models.CharField(_("payment order number"), max_length=64)
     dated = models.DateField(_("payment order date"))
     amount = models.DecimalField(_("amount"), **MONEY)

@@ -82,8 +82,8 @@ def _texts() -> dict[str, str]:
         "statement_date": _("The %(field)s “%(value)s” is not a date (DD.MM.YYYY)."),
         "statement_amount": _("The %(field)s “%(value)s” is not a positive amount."),
         "statement_differs": _(
-            "The bank statement credits %(expected)s for this payment order, not the "
-            "%(value)s the footer says was transferred."
+            "The bank statement credits %(expected)s for this payment order: less than its "
+            "registries with this one say was transferred (this one: %(value)s)."
         ),
         "footer_short": _(
             "The footer has %(value)s fields; it needs at least the count, the amount, the "

@@ -123,24 +123,23 @@ def record_held(payment: Payment, user: Any) -> None:
     registry = Registry.objects.filter(tenant_id=payment.tenant_id, pk=int(number)).first()
     if registry is None or payment.account is None:
         return
-    # The registry's skipped readings first (its lines are not indexed by payment).
-    skipped = RegistryReading.objects.filter(registry=registry, outcome=Outcome.SKIPPED)
+    # By the lines' index of outcomes: the registry's suspense lines, not all its lines.
     line = (
         RegistryLine.objects.filter(
-            registry=registry,
-            number__in=skipped.values("line"),
-            payment=payment,
-            outcome=RegistryLine.Outcome.SUSPENSE,
+            registry=registry, outcome=RegistryLine.Outcome.SUSPENSE, payment=payment
         )
         .values_list("number", flat=True)
         .first()
     )
     if line is None:
         return
+    skipped = RegistryReading.objects.filter(registry=registry, line=line, outcome=Outcome.SKIPPED)
     pairs = [
         parsing.ReadingPair(held.meter, held.value, held.text, _problem(held, line))
-        for held in skipped.filter(line=line).order_by("pk")
+        for held in skipped.order_by("pk")
     ]
+    if not pairs:
+        return
     account = payment.account
     given = Given(line, pairs, payment.paid_on, account.number, account.premise_id)
     rows = record(

@@ -1,19 +1,26 @@
-"""Registries checked against bank statements (spec 6.2): the amount a registry's footer
-says was transferred is the credit the bank statement shows for its payment order.
+"""Registries checked against bank statements (spec 6.2): what a bank's registries say was
+transferred under a payment order is the credit the bank statement shows for that order.
 
 * **A statement** (`import_statement`, 1C client-bank exchange format,
   `kvit.registries.statements`) is kept with its credits, once per file; documents that
   cannot be read are reported and the others kept. A file that is not a statement, or is
-  truncated, is refused whole (ValidationError, nothing recorded).
-* **The check** (`matches`) pairs a registry with the credits of the same payment order
-  (number and date; of the format's bank when its INN is set): *matched* when one of them
-  is the amount transferred, *differs* when none is, *awaited* while no imported statement
-  holds the order; a registry without a payment order in its footer is not checked.
-* **At import** a registry whose payment order is in a statement already and differs is
-  rejected whole (`import_registry` calls `differing_credits` before posting anything). One
-  imported before its statement is checked when the statement comes: the statement's import
-  lists the registries it matched and those it differs from, and each registry shows its
-  check from then on.
+  cut short, is refused whole (ValidationError, nothing recorded). It takes its turn with
+  the organisation's registry imports (`kvit.registries.turns`), so it sees every registry
+  committed before it, and every registry imported after it sees it.
+* **The check** (`matches`) pairs the imported registries of a payment order (number and
+  date, and the bank's INN when the format names it: two banks may number their orders
+  alike) with the statements' credits of that order (of that bank): *matched* when one
+  credit is what the registries add up to (a payment order may cover several registries),
+  *differs* when none is, *awaited* while no imported statement holds the order. A credit
+  kept by two statements (a daily and a monthly one) counts once. A registry without a
+  payment order in its footer is not checked.
+* **At import** (`overpaid`, before anything is posted) a registry is rejected whole when
+  its format names the bank's INN, that bank's credits of the order are in a statement
+  already, and the order's registries with this one would add up to more than any of them:
+  no later registry can make that right. A shortfall may be a registry still to come, and
+  without the bank's INN a credit may be another bank's: those registries are imported and
+  show "differs" until it is resolved. The statement's import lists the registries it
+  matched and those it differs from.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,15 +37,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Value
-from django.db.models.lookups import Exact
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kvit.registries import statements
 from kvit.registries.models import BankStatement, Registry, StatementCredit
 from kvit.registries.problems import describe, problem_data
+from kvit.registries.turns import take_turn
 from kvit.tenants.models import Tenant
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+Order = tuple[str, date, str]  # payment order number, date, the bank's INN ("": any bank)
 
 
 class Check(StrEnum):
@@ -50,10 +61,12 @@ class Check(StrEnum):
 
 @dataclass(frozen=True)
 class Match:
-    """A registry's check against the statements' credits of its payment order."""
+    """A registry's check: the distinct credits of its payment order and what the order's
+    registries add up to."""
 
     check: Check
     credits: tuple[StatementCredit, ...] = ()
+    transferred: Decimal = ZERO
 
     @property
     def text(self) -> str:
@@ -65,9 +78,9 @@ class Match:
         if self.check is Check.MATCHED:
             return _("Matched: the bank statement credits %(amounts)s.") % {"amounts": amounts}
         return _(
-            "Differs: the bank statement credits %(amounts)s for the payment order, not the "
-            "amount transferred."
-        ) % {"amounts": amounts}
+            "Differs: the bank statement credits %(amounts)s for the payment order; its "
+            "registries say %(transferred)s was transferred."
+        ) % {"amounts": amounts, "transferred": self.transferred}
 
 
 @dataclass(frozen=True)
@@ -92,40 +105,36 @@ def import_statement(
         tenant=tenant,
         file_name=posixpath.basename(file_name.replace("\\", "/"))[:255] or "statement",
         sha256=sha256,
-        imported_at=timezone.now(),
         imported_by=user if getattr(user, "pk", None) else None,
         starts_on=read.starts_on,
         ends_on=read.ends_on,
         accounts=", ".join(read.accounts)[:255],
         credits=len(read.credits),
-        amount=sum((credit.amount for credit in read.credits), Decimal("0.00")),
+        amount=sum((credit.amount for credit in read.credits), ZERO),
         debits=read.debits,
         problems=[problem_data(problem) for problem in read.problems],
     )
     try:
         with transaction.atomic():
+            take_turn(tenant.pk)
+            statement.imported_at = timezone.now()
             statement.save()
             StatementCredit.objects.bulk_create(
                 _credit(statement, credit) for credit in read.credits
             )
+            orders = {(credit.number[:64], credit.dated) for credit in read.credits}
+            concerned = [
+                registry
+                for registry in _with_orders(tenant.pk, orders)
+                if (registry.order_number, registry.order_date) in orders
+            ]
+            found = matches(concerned)
     except IntegrityError:
         earlier = BankStatement.objects.filter(tenant=tenant, sha256=sha256).first()
         if earlier is None:
             raise
         return ImportedStatement(earlier, already_imported=True)
-    orders = {(credit.number[:64], credit.dated) for credit in read.credits}
-    concerned = [
-        registry
-        for registry in Registry.objects.filter(
-            tenant=tenant,
-            status=Registry.Status.IMPORTED,
-            order_number__in={number for number, _day in orders},
-            order_date__in={day for _number, day in orders},
-        )
-        if (registry.order_number, registry.order_date) in orders
-    ]
     checked: dict[Check, list[Registry]] = defaultdict(list)
-    found = matches(concerned)
     for registry in concerned:
         if found[registry.pk].check in (Check.MATCHED, Check.DIFFERS):
             checked[found[registry.pk].check].append(registry)
@@ -137,6 +146,7 @@ def _credit(statement: BankStatement, credit: statements.Credit) -> StatementCre
         statement=statement,
         tenant_id=statement.tenant_id,
         line=credit.line,
+        kind=credit.kind[:100],
         number=credit.number[:64],
         dated=credit.dated,
         amount=credit.amount,
@@ -149,87 +159,120 @@ def _credit(statement: BankStatement, credit: statements.Credit) -> StatementCre
     )
 
 
-def _credits_of(
-    tenant_id: int, orders: set[tuple[str, date]]
+def _with_orders(tenant_id: int, orders: Iterable[tuple[str, date]]) -> QuerySet[Registry]:
+    """The imported registries that may have one of these payment orders (a superset)."""
+    pairs = list(orders)
+    return Registry.objects.filter(
+        tenant_id=tenant_id,
+        status=Registry.Status.IMPORTED,
+        order_number__in={number for number, _day in pairs},
+        order_date__in={day for _number, day in pairs},
+    )
+
+
+def _order(registry: Registry) -> Order | None:
+    if not registry.order_number or registry.order_date is None:
+        return None
+    if registry.footer_transferred is None:
+        return None
+    return (registry.order_number, registry.order_date, registry.bank_inn)
+
+
+def matches(registries: Sequence[Registry]) -> dict[int, Match]:
+    """Each registry's check (three queries per organisation)."""
+    by_tenant: dict[int, list[Registry]] = defaultdict(list)
+    for registry in registries:
+        by_tenant[registry.tenant_id].append(registry)
+    found: dict[int, Match] = {}
+    for tenant_id, theirs in by_tenant.items():
+        orders = {order for registry in theirs if (order := _order(registry))}
+        keys = {(number, day) for number, day, _inn in orders}
+        totals = _transferred(tenant_id, keys)
+        credits = _credits(tenant_id, keys)
+        for registry in theirs:
+            order = _order(registry)
+            found[registry.pk] = (
+                Match(Check.NONE) if order is None else _match(order, totals[order], credits)
+            )
+    return found
+
+
+def registries_checked_as(check: Check, registries: QuerySet[Registry]) -> QuerySet[Registry]:
+    """Those of `registries` whose check is `check` (the back-office's filter: registries
+    are a few a day, so their checks are worked out here, as `matches` does)."""
+    ordered = list(registries.filter(status=Registry.Status.IMPORTED).exclude(order_number=""))
+    found = matches(ordered)
+    return registries.filter(pk__in=[pk for pk, match in found.items() if match.check is check])
+
+
+def overpaid(tenant_id: int, order: Order, transferred: Decimal) -> tuple[StatementCredit, ...]:
+    """The bank's credits of the payment order when the order's imported registries with
+    `transferred` more would add up to more than any of them (a registry to reject), else
+    () — also when the bank is not named."""
+    number, day, bank_inn = order
+    if not bank_inn:
+        return ()
+    ours = _credits(tenant_id, {(number, day)}).get((number, day), [])
+    ours = _distinct([credit for credit in ours if credit.payer_inn == bank_inn])
+    total = _transferred(tenant_id, {(number, day)})[order] + transferred
+    if ours and all(total > credit.amount for credit in ours):
+        return tuple(ours)
+    return ()
+
+
+def _transferred(tenant_id: int, keys: set[tuple[str, date]]) -> defaultdict[Order, Decimal]:
+    """What the imported registries of each payment order say was transferred."""
+    totals: defaultdict[Order, Decimal] = defaultdict(lambda: ZERO)
+    if not keys:
+        return totals
+    rows = (
+        _with_orders(tenant_id, keys)
+        .filter(footer_transferred__isnull=False)
+        .values_list("order_number", "order_date", "bank_inn")
+        .annotate(total=Sum("footer_transferred"))
+        .order_by()
+    )
+    for number, day, bank_inn, total in rows:
+        totals[(number, day, bank_inn)] = Decimal(total).quantize(CENT)  # SQLite: 198
+    return totals
+
+
+def _credits(
+    tenant_id: int, keys: set[tuple[str, date]]
 ) -> dict[tuple[str, date], list[StatementCredit]]:
+    """The statements' credits of these payment orders."""
     found: dict[tuple[str, date], list[StatementCredit]] = defaultdict(list)
-    if not orders:
+    if not keys:
         return found
     wanted = Q()
-    for number, day in orders:
+    for number, day in keys:
         wanted |= Q(number=number, dated=day)
     for credit in StatementCredit.objects.filter(wanted, tenant_id=tenant_id).order_by("pk"):
         found[(credit.number, credit.dated)].append(credit)
     return found
 
 
-def matches(registries: Sequence[Registry]) -> dict[int, Match]:
-    """Each registry's check (one query per organisation)."""
-    by_tenant: dict[int, list[Registry]] = defaultdict(list)
-    for registry in registries:
-        by_tenant[registry.tenant_id].append(registry)
-    found: dict[int, Match] = {}
-    for tenant_id, theirs in by_tenant.items():
-        credits = _credits_of(
-            tenant_id,
-            {(r.order_number, r.order_date) for r in theirs if r.order_number and r.order_date},
-        )
-        for registry in theirs:
-            found[registry.pk] = _match(
-                registry.order_number,
-                registry.order_date,
-                registry.footer_transferred,
-                registry.bank_inn,
-                credits,
-            )
-    return found
-
-
-def checked_as(check: Check) -> Q:
-    """A filter of the imported registries whose check is `check` (not `NONE`)."""
-    ours = StatementCredit.objects.filter(
-        Q(payer_inn=OuterRef("bank_inn")) | Exact(OuterRef("bank_inn"), Value("")),
-        tenant=OuterRef("tenant"),
-        number=OuterRef("order_number"),
-        dated=OuterRef("order_date"),
-    )
-    same = Exists(ours.filter(amount=OuterRef("footer_transferred")))
-    ordered = Q(
-        status=Registry.Status.IMPORTED, order_date__isnull=False, footer_transferred__isnull=False
-    ) & ~Q(order_number="")
-    if check is Check.MATCHED:
-        return ordered & Q(same)
-    if check is Check.DIFFERS:
-        return ordered & Q(Exists(ours)) & ~Q(same)
-    return ordered & ~Q(Exists(ours))
-
-
-def differing_credits(
-    tenant_id: int, number: str, day: date | None, transferred: Decimal | None, bank_inn: str
-) -> tuple[StatementCredit, ...]:
-    """The statements' credits of the payment order when none is `transferred` (a registry
-    to reject), else ()."""
-    if not number or day is None or transferred is None:
-        return ()
-    match = _match(number, day, transferred, bank_inn, _credits_of(tenant_id, {(number, day)}))
-    return match.credits if match.check is Check.DIFFERS else ()
+def _distinct(credits: Iterable[StatementCredit]) -> list[StatementCredit]:
+    """A credit kept by several statements once (the first)."""
+    seen: dict[tuple[Any, ...], StatementCredit] = {}
+    for credit in credits:
+        key = (credit.number, credit.dated, credit.amount, credit.payer_inn, credit.received_on)
+        seen.setdefault(key, credit)
+    return list(seen.values())
 
 
 def _match(
-    number: str,
-    day: date | None,
-    transferred: Decimal | None,
-    bank_inn: str,
-    credits: dict[tuple[str, date], list[StatementCredit]],
+    order: Order, transferred: Decimal, credits: dict[tuple[str, date], list[StatementCredit]]
 ) -> Match:
-    if not number or day is None or transferred is None:
-        return Match(Check.NONE)
-    ours = tuple(
+    number, day, bank_inn = order
+    ours = _distinct(
         credit
         for credit in credits.get((number, day), ())
         if not bank_inn or credit.payer_inn == bank_inn
     )
     if not ours:
-        return Match(Check.AWAITED)
+        return Match(Check.AWAITED, transferred=transferred)
     same = tuple(credit for credit in ours if credit.amount == transferred)
-    return Match(Check.MATCHED, same) if same else Match(Check.DIFFERS, ours)
+    if same:
+        return Match(Check.MATCHED, same, transferred)
+    return Match(Check.DIFFERS, tuple(ours), transferred)

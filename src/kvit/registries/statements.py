@@ -10,11 +10,15 @@ The format (version 1.02/1.03, the one Russian banks export): lines of `key=valu
 document (`СекцияДокумент=Платежное поручение` … `КонецДокумента`) and `КонецФайла`.
 
 * **Encoding.** UTF-8 (with or without a byte-order mark), windows-1251 (`Windows`) or
-  CP866 (`DOS`): the one in which the section names read.
-* **A credit** is a document whose recipient account (`ПолучательСчет`) is one of the
+  CP866 (`DOS`): the one in which the section names read. A byte that does not decode
+  there becomes U+FFFD (a stray byte in a purpose of payment does not cost the file).
+  The end-of-file marks DOS-era exporters add (Ctrl-Z, NUL) are ignored.
+* **A credit** is a document whose recipient account (`ПолучательСчет`, or
+  `ПолучательРасчСчет` when the money came through a correspondent account) is one of the
   statement's accounts (`РасчСчет` in the header or an account section), or, when the
   statement names none, one with a credit date (`ДатаПоступило`). The others (debits)
-  are left out.
+  are left out. Every kind of document counts (`Платежное поручение`, `Банковский
+  ордер`…); the kind is kept.
 * **What invalidates a document** (reported with its first line; the others are kept): a
   missing or unreadable number, date or amount, or an amount that is not positive.
 * **What rejects the file** (nothing of it is kept): no `1CClientBankExchange` first line,
@@ -32,7 +36,6 @@ from decimal import Decimal
 from kvit.registries.parsing import UTF8_BOM, Problem
 
 MAGIC = "1CClientBankExchange"
-ENCODINGS = {"windows": "windows-1251", "dos": "cp866"}
 REJECTING = frozenset(
     {
         "statement_magic",
@@ -42,7 +45,8 @@ REJECTING = frozenset(
         "statement_after_end",
     }
 )
-_AMOUNT = re.compile(r"\d{1,15}(\.\d{1,2})?")
+_AMOUNT = re.compile(r"\d{1,14}(\.\d{1,2})?")  # what a money column holds (16 digits, 2 places)
+_END_MARKS = b"\x00\x1a \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Credit:
     """Money the bank credited to the organisation: a payment order (`number` of `dated`)."""
 
     line: int
+    kind: str
     number: str
     dated: date
     amount: Decimal
@@ -82,7 +87,7 @@ class Statement:
 def read_statement(content: bytes) -> Statement:
     """Read a statement file (see the module doc)."""
     statement = Statement()
-    content = content.removeprefix(UTF8_BOM)
+    content = content.removeprefix(UTF8_BOM).rstrip(_END_MARKS)
     if content.split(b"\n", 1)[0].strip() != MAGIC.encode():
         statement.problems.append(Problem("statement_magic", value=MAGIC))
         return statement
@@ -94,7 +99,7 @@ def read_statement(content: bytes) -> Statement:
     documents: list[tuple[int, dict[str, str]]] = []
     document: dict[str, str] | None = None
     started = 0
-    ended = False
+    ended = in_account = False
     for number, raw in enumerate(lines[1:], start=2):
         key, _sign, value = raw.strip().partition("=")
         key, value = key.strip(), value.strip()
@@ -106,13 +111,15 @@ def read_statement(content: bytes) -> Statement:
         elif key == "СекцияДокумент":
             if document is not None:
                 break  # the previous document did not end: reported below
-            document, started = {}, number
+            document, started = {key: value}, number  # the kind of document
+        elif key in ("СекцияРасчСчет", "КонецРасчСчет"):
+            in_account = key == "СекцияРасчСчет"
         elif key == "КонецДокумента" and document is not None:
             documents.append((started, document))
             document = None
         elif document is not None:
             document.setdefault(key, value)
-        elif key in ("ДатаНачала", "ДатаКонца"):
+        elif key in ("ДатаНачала", "ДатаКонца") and not in_account:
             day = _day(value)
             name = "starts_on" if key == "ДатаНачала" else "ends_on"
             if day is None:
@@ -133,10 +140,7 @@ def read_statement(content: bytes) -> Statement:
 def _decoded(content: bytes) -> str | None:
     """The text in the encoding its section names read in, or None."""
     for encoding in ("utf-8", "windows-1251", "cp866"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        text = content.decode(encoding, errors="replace")
         if "КонецФайла" in text or "СекцияДокумент" in text or "Кодировка" in text:
             return text
     return None
@@ -144,6 +148,8 @@ def _decoded(content: bytes) -> str | None:
 
 def _document(statement: Statement, line: int, fields: dict[str, str]) -> None:
     recipient = fields.get("ПолучательСчет", "")
+    if recipient not in statement.accounts:
+        recipient = fields.get("ПолучательРасчСчет") or recipient
     received = _day(fields.get("ДатаПоступило", ""))
     credited = recipient in statement.accounts if statement.accounts else received is not None
     if not credited:
@@ -167,6 +173,7 @@ def _document(statement: Statement, line: int, fields: dict[str, str]) -> None:
     statement.credits.append(
         Credit(
             line=line,
+            kind=fields["СекцияДокумент"],
             number=number,
             dated=dated,
             amount=amount,
