@@ -23,7 +23,14 @@ from kvit.people.models import Absence, Benefit, BenefitCategory, Ownership, Per
 from kvit.premises.models import Building, BuildingResource, MeterImpossibility, Premise
 from kvit.providers.models import Provider
 from kvit.providers.validators import account_key_ok
-from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
+from kvit.registries.models import (
+    BankStatement,
+    Registry,
+    RegistryFormat,
+    RegistryLine,
+    RegistryReading,
+    StatementCredit,
+)
 from kvit.tariffs.models import Norm, Service, Tariff, TariffTier, TariffZone
 from kvit.tenants.models import HierarchyNode, Tenant
 from kvit.users.models import User
@@ -101,6 +108,8 @@ class World:
     registry: Registry
     registry_line: RegistryLine
     registry_reading: RegistryReading
+    bank_statement: BankStatement
+    statement_credit: StatementCredit
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -247,6 +256,16 @@ def world(name: str = "") -> World:
             posted=1,
         )
     )
+    statement = saved(
+        BankStatement(
+            tenant=tenant,
+            file_name=f"kl_to_1c-{n}.txt",
+            sha256=f"{n:064d}",
+            imported_at=paid["paid_at"],
+            credits=1,
+            amount=Decimal("99.00"),
+        )
+    )
     return World(
         tenant=tenant,
         node=node,
@@ -336,6 +355,19 @@ def world(name: str = "") -> World:
                 text="12.5",
                 outcome="skipped",
                 reason="The payment was received before.",
+            )
+        ),
+        bank_statement=statement,
+        statement_credit=saved(
+            StatementCredit(
+                statement=statement,
+                tenant=tenant,
+                line=9,
+                kind="Платежное поручение",
+                number=str(n),
+                dated=START,
+                amount=Decimal("99.00"),
+                payer_inn="7707083893",
             )
         ),
     )

@@ -17,7 +17,7 @@ from kvit.ledger.models import LedgerEntry
 from kvit.metering.models import Reading
 from kvit.online.models import OnlineEvent, OnlineTransaction
 from kvit.payments.models import Payment, SuspensePayment
-from kvit.registries.models import RegistryLine, RegistryReading
+from kvit.registries.models import RegistryLine, RegistryReading, StatementCredit
 from kvit.tariffs.models import Tariff
 from kvit.users.admin_scoping import ParentEditedAdmin
 from kvit.users.models import User
@@ -36,12 +36,13 @@ READ_ONLY = {
     OnlineEvent,
     RegistryLine,
     RegistryReading,
+    StatementCredit,
 }
 
 
 def test_every_reference_model_has_an_admin() -> None:
     labels = {m._meta.label for m in MODELS}
-    assert len(labels) == 36
+    assert len(labels) == 38
     assert {"accounts.Account", "metering.Reading", "users.User", "tenants.Tenant"} <= labels
 
 

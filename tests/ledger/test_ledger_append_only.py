@@ -84,8 +84,8 @@ def test_every_append_only_model_is_known() -> None:
     """A guard: this file proves the ledger entry's triggers; a new append-only model needs
     its own proof (an audit table, payment events …). Payment split lines and events:
     tests/payments/test_payments_append_only.py; the log of online requests:
-    tests/online/test_online_append_only.py; registry lines and readings:
-    tests/registries/test_registries_append_only.py."""
+    tests/online/test_online_append_only.py; registry lines and readings, bank statements
+    and their credits: tests/registries/test_registries_append_only.py."""
     models = {
         model._meta.label
         for model in apps.get_models()
@@ -99,6 +99,8 @@ def test_every_append_only_model_is_known() -> None:
         "online.OnlineEvent",
         "registries.RegistryLine",
         "registries.RegistryReading",
+        "registries.BankStatement",
+        "registries.StatementCredit",
     }
 
 

@@ -28,7 +28,14 @@ from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.people.models import Absence
 from kvit.premises.models import BuildingResource, MeterImpossibility
-from kvit.registries.models import Registry, RegistryFormat, RegistryLine, RegistryReading
+from kvit.registries.models import (
+    BankStatement,
+    Registry,
+    RegistryFormat,
+    RegistryLine,
+    RegistryReading,
+    StatementCredit,
+)
 from kvit.tariffs.models import TariffTier, TariffZone
 from kvit.users.scoping import can_see, tenant_path, visible
 
@@ -291,6 +298,29 @@ def populate(make: Any) -> World:
     )
     add(created(RegistryLine(registry=registry, number=1, outcome="posted", payment=payment)))
     add(created(RegistryReading(registry=registry, line=1, meter="1", text="1", outcome="skipped")))
+    statement = add(
+        created(
+            BankStatement(
+                tenant=tenant,
+                file_name="kl_to_1c.txt",
+                sha256=f"{make.n():064d}",
+                imported_at=paid["paid_at"],
+            )
+        )
+    )
+    add(
+        created(
+            StatementCredit(
+                statement=statement,
+                tenant=tenant,
+                line=9,
+                kind="Платежное поручение",
+                number="1",
+                dated=date(2025, 7, 1),
+                amount=Decimal("1.00"),
+            )
+        )
+    )
     run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
     add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
     for role in ("chairman", "accountant"):
