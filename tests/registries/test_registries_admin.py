@@ -250,6 +250,12 @@ def test_a_statement_upload_is_kept_and_checks_the_registries_it_pays(bank: Bank
     )
     assert "Documents not read: 1. See below." in page
     assert "Line 35: The amount “” is not a positive amount." in page
+    kept = BankStatement.objects.get()
+    download = reverse("admin:registries_bankstatement_file", args=[kept.pk])
+    assert download in page
+    stored = client.get(download)
+    assert stored["Content-Disposition"] == 'attachment; filename="st.txt"'
+    assert b"".join(stored.streaming_content) == content
     shown = client.get(reverse("admin:registries_registry_change", args=[other.pk]))
     assert "Differs: the bank statement credits 1.00" in shown.content.decode()
     listing = client.get(REGISTRIES, {"statement": "differs"})

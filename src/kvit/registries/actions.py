@@ -40,7 +40,6 @@ import hashlib
 import json
 import logging
 import posixpath
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +49,6 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -187,7 +185,7 @@ def import_registry(
                 if earlier is None:
                     raise
                 return Imported(earlier, already_imported=True)
-            registry.file.save(_stored_name(tenant.pk), ContentFile(content), save=False)
+            registry.keep(content)
             Registry.objects.filter(pk=registry.pk).update(file=registry.file.name)
             _Import(registry, found, user, progress).run(content)
     except _Rejected as rejected:
@@ -238,11 +236,6 @@ def _analyze(registry: Registry) -> None:
                 cursor.execute(command)
         except DatabaseError:
             log.warning("registry %s is imported; %s failed", registry.pk, command, exc_info=True)
-
-
-def _stored_name(tenant_id: int) -> str:
-    """A name the server makes up: nothing of the sender's file name reaches the disk."""
-    return f"registries/{tenant_id}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.txt"
 
 
 class _Import:

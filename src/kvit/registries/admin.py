@@ -153,8 +153,47 @@ class StatementCheckFilter(admin.SimpleListFilter):
         return registries_checked_as(Check(value), queryset)
 
 
+class StoredFile:
+    """The file as received, downloaded from its row's page (`download`): only ever sent
+    back as an attachment (R25)."""
+
+    model: Any
+    admin_site: Any
+
+    def _file_url(self) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_file"
+
+    @admin.display(description=_("stored file"))
+    def download(self, obj: Any) -> str:
+        if not obj.file:
+            return "—"
+        url = reverse(f"admin:{self._file_url()}", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Download the file as received"))
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(self.file_view)
+        return [
+            path("<int:object_id>/file/", view, name=self._file_url()),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def file_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+        found = self.get_object(request, str(object_id))  # type: ignore[attr-defined]
+        if found is None or not found.file:
+            raise Http404
+        if not self.has_view_permission(request, found):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        # An attachment, never shown inline; Django quotes and encodes the name.
+        return FileResponse(
+            found.file.open("rb"),
+            as_attachment=True,
+            filename=found.file_name,
+            content_type="application/octet-stream",
+        )
+
+
 @admin.register(Registry)
-class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
+class RegistryAdmin(StoredFile, ReadOnly, LargeTable, ScopedModelAdmin):
     """Read-only; "add" is the upload form."""
 
     list_display = (
@@ -218,13 +257,6 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
 
-    @admin.display(description=_("stored file"))
-    def download(self, obj: Registry) -> str:
-        if not obj.file:
-            return "—"
-        url = reverse("admin:registries_registry_file", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, gettext("Download the file as received"))
-
     @admin.display(description=_("why it was rejected"))
     def rejection(self, obj: Registry) -> str:
         return _problem_list(obj.problem_texts())
@@ -271,27 +303,6 @@ class RegistryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
         )
 
     # --- the upload form and the stored file ------------------------------------------------
-
-    def get_urls(self) -> list[Any]:
-        view = self.admin_site.admin_view(self.file_view)
-        return [
-            path("<int:object_id>/file/", view, name="registries_registry_file"),
-            *super().get_urls(),
-        ]
-
-    def file_view(self, request: HttpRequest, object_id: int) -> FileResponse:
-        registry = self.get_object(request, str(object_id))
-        if registry is None or not registry.file:
-            raise Http404
-        if not self.has_view_permission(request, registry):
-            raise PermissionDenied
-        # An attachment, never shown inline; Django quotes and encodes the name.
-        return FileResponse(
-            registry.file.open("rb"),
-            as_attachment=True,
-            filename=registry.file_name,
-            content_type="application/octet-stream",
-        )
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None
@@ -446,7 +457,7 @@ class RegistryReadingAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
 
 
 @admin.register(BankStatement)
-class BankStatementAdmin(ReadOnly, ScopedModelAdmin):
+class BankStatementAdmin(StoredFile, ReadOnly, ScopedModelAdmin):
     """Read-only; "add" is the upload form, which calls `import_statement`."""
 
     list_display = (
@@ -467,6 +478,7 @@ class BankStatementAdmin(ReadOnly, ScopedModelAdmin):
     fields = (
         "tenant",
         "file_name",
+        "download",
         "sha256",
         "imported_at",
         "imported_by",

@@ -20,14 +20,17 @@ changes): they are the record of what the bank sent and what Kvit did with it.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -244,6 +247,12 @@ class _Received(models.Model):
     file_name = models.CharField(
         _("file name"), max_length=255, help_text=_("The name the file was sent with.")
     )
+    file = models.FileField(
+        _("stored file"),
+        max_length=200,
+        blank=True,
+        help_text=_("The file as received, under a name the server gave it."),
+    )
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     imported_at = models.DateTimeField(_("imported at"))
     imported_by = models.ForeignKey(
@@ -256,6 +265,7 @@ class _Received(models.Model):
     )
 
     tenant_path = "tenant"
+    folder = ""  # where the files of the kind are kept, under MEDIA_ROOT
 
     class Meta:
         abstract = True
@@ -263,9 +273,17 @@ class _Received(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
 
+    def keep(self, content: bytes) -> None:
+        """Store the file as received, under a name the server makes up (nothing of the
+        sender's file name reaches the disk); the row is not saved here."""
+        name = f"{self.folder}/{self.tenant_id}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.txt"
+        self.file.save(name, ContentFile(content), save=False)
+
 
 class Registry(_Received):
     """A registry file as received from a bank, imported whole or rejected whole."""
+
+    folder = "registries"
 
     class Status(models.TextChoices):
         IMPORTED = "imported", pgettext_lazy("registry", "imported")
@@ -273,12 +291,6 @@ class Registry(_Received):
 
     format_code = models.CharField(_("format"), max_length=40)
     source = models.CharField(_("payment source"), max_length=40)
-    file = models.FileField(
-        _("stored file"),
-        max_length=200,
-        blank=True,
-        help_text=_("The file as received, under a name the server gave it."),
-    )
     size = models.PositiveBigIntegerField(_("size, bytes"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     bank_inn = models.CharField(_("bank's INN"), max_length=12, blank=True)
@@ -444,6 +456,8 @@ class RegistryReading(models.Model):
 class BankStatement(_Received):
     """A bank statement (1C client-bank exchange format) as received: the credits it holds
     are what registries' payment orders are checked against (spec 6.2)."""
+
+    folder = "statements"
 
     starts_on = models.DateField(pgettext_lazy("bank statement", "from"), null=True, blank=True)
     ends_on = models.DateField(pgettext_lazy("bank statement", "to"), null=True, blank=True)

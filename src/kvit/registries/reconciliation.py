@@ -2,7 +2,9 @@
 transferred under a payment order is the credit the bank statement shows for that order.
 
 * **A statement** (`import_statement`, 1C client-bank exchange format,
-  `kvit.registries.statements`) is kept with its credits, once per file; documents that
+  `kvit.registries.statements`) is kept with its file and credits, once per file (a
+  statement imported in a race with the same file leaves its stored copy orphaned, as a
+  killed registry import does); documents that
   cannot be read are reported and the others kept. A file that is not a statement, or is
   cut short, is refused whole (ValidationError, nothing recorded). It takes its turn with
   the organisation's registry imports (`kvit.registries.turns`), so it sees every registry
@@ -114,6 +116,10 @@ def import_statement(
         debits=read.debits,
         problems=[problem_data(problem) for problem in read.problems],
     )
+    earlier = BankStatement.objects.filter(tenant=tenant, sha256=sha256).first()
+    if earlier is not None:
+        return ImportedStatement(earlier, already_imported=True)
+    statement.keep(content)  # a statement is append-only: its file before its row
     try:
         with transaction.atomic():
             take_turn(tenant.pk)
