@@ -142,8 +142,8 @@ def test_a_statement_reports_its_credits_and_the_registries_it_checks(
     assert "statement #" in output and "kl_to_1c.txt imported: 1 credits, 495.00" in output
     assert "  not read: Line 23: The amount “-1” is not a positive amount." in output
     assert (
-        f"registry #{registry.pk} reestr_0324.txt, payment order 4711 of 2024-03-06: matched"
-        in output
+        f"registry #{registry.pk} reestr_0324.txt, payment order 4711 of 2024-03-06: "
+        "Matched: the bank statement credits 495.00." in output
     )
     again = StringIO()
     call_command("payments", "statement", str(path), stdout=again)

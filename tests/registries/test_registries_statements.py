@@ -123,10 +123,9 @@ def test_a_file_that_is_not_a_whole_statement_is_rejected(content: bytes, code: 
 
 
 def registry_of(bank: Bank, count: int = 3, order: str = "4711") -> Registry:
-    """`count` payments of 100.00 with a 1 % fee: 297.00 transferred for 3."""
-    imported = import_registry(
-        bank.tenant, sberbank(bank.pays(count), order=order), "r.txt", "sberbank"
-    )
+    """`count` new payments of 100.00 with a 1 % fee: 297.00 transferred for 3."""
+    pays = bank.pays(count, prefix=f"OP{order}")
+    imported = import_registry(bank.tenant, sberbank(pays, order=order), "r.txt", "sberbank")
     return imported.registry
 
 
@@ -178,7 +177,8 @@ def test_registries_are_checked_against_the_statements_that_come_later(bank: Ban
     imported = import_statement(
         bank.tenant, statement([Order(amount="297.00"), Order("15", amount="197.00")]), "s.txt"
     )
-    assert imported.checked == {Check.MATCHED: [matched], Check.DIFFERS: [differs]}
+    checked = {check: [r for r, _match in found] for check, found in imported.checked.items()}
+    assert checked == {Check.MATCHED: [matched], Check.DIFFERS: [differs]}
     checks = matches([matched, differs, awaited])
     assert checks[matched.pk].text == "Matched: the bank statement credits 297.00."
     assert checks[differs.pk].text == (
@@ -248,6 +248,23 @@ def test_one_payment_order_may_pay_several_registries(bank: Bank) -> None:
     assert {match.check for match in found.values()} == {Check.MATCHED}
     third = import_registry(bank.tenant, sberbank(bank.pays(1, "C")), "c.txt", code).registry
     assert third.status == "rejected"  # 594.00 would be more than the bank paid
+
+
+@pytest.mark.django_db
+def test_a_registry_sent_again_as_other_bytes_adds_nothing_to_its_order(bank: Bank) -> None:
+    code = sberbank_format(bank)
+    content = sberbank(bank.pays(3))
+    first = import_registry(bank.tenant, content, "r.txt", code).registry
+    import_statement(bank.tenant, statement([Order(amount="297.00")]), "s.txt")
+    again = import_registry(bank.tenant, content.replace(b"\r\n", b"\n"), "r2.txt", code)
+    copy = again.registry
+    assert not again.already_imported
+    assert (copy.status, copy.duplicates, copy.duplicate_transferred) == (
+        "imported",
+        3,
+        Decimal("297.00"),
+    )
+    assert {match.check for match in matches([first, copy]).values()} == {Check.MATCHED}
 
 
 @pytest.mark.django_db

@@ -131,10 +131,13 @@ class _Totals:
     counts: Counter[str] = field(default_factory=Counter)
     amounts: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     readings: Counter[str] = field(default_factory=Counter)
+    duplicate_transferred: Decimal = Decimal("0.00")
 
-    def add(self, outcome: str, amount: Decimal | None) -> None:
+    def add(self, outcome: str, amount: Decimal | None, transferred: Decimal | None = None) -> None:
         self.counts[outcome] += 1
         self.amounts[outcome] += amount or 0
+        if outcome == DUPLICATE:
+            self.duplicate_transferred += transferred or 0
 
     def fields(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -143,6 +146,7 @@ class _Totals:
             values[amount] = self.amounts[outcome]
         values["readings_recorded"] = self.readings[RegistryReading.Outcome.RECORDED]
         values["readings_rejected"] = self.readings[RegistryReading.Outcome.REJECTED]
+        values["duplicate_transferred"] = self.duplicate_transferred
         return values
 
 
@@ -261,8 +265,6 @@ class _Import:
     def run(self, content: bytes) -> None:
         plan_for_few_rows(connection)  # the batches' look-ups by key, also before posting
         footer = parsing.closing_footer(content, self.format.layout)
-        if footer is not None:
-            self._check_statement(footer)
         self._record = partial(  # what all the registry's payments share
             PaymentRecord,
             tenant_id=self.registry.tenant_id,
@@ -293,21 +295,24 @@ class _Import:
             raise _Rejected(reader.problems + line_problems, more)
         for name, value in self.totals.fields().items():
             setattr(self.registry, name, value)
+        if reader.footer is not None:
+            self._check_statement(reader.footer)
         self.registry.save()
 
     def _check_statement(self, footer: parsing.Footer) -> None:
         """Reject the file when the bank's credit of its payment order, in a statement
-        already, is less than the order's registries with this one would add up to
-        (`kvit.registries.reconciliation`)."""
+        already, is less than the order's registries with this one say was transferred
+        (`kvit.registries.reconciliation`). Checked once the lines are known: a line
+        received before was paid for then, so its part of the footer is not counted."""
         if footer.order_date is None or not footer.order_number:
             return
         order = (footer.order_number[:64], footer.order_date, self.format.bank_inn)
-        credits = overpaid(self.registry.tenant_id, order, footer.transferred)
+        new = footer.transferred - self.totals.duplicate_transferred
+        credits = overpaid(self.registry.tenant_id, order, new)
         if credits:
             amounts = ", ".join(str(credit.amount) for credit in credits)
-            total = str(footer.transferred)
             raise _Rejected(
-                [parsing.Problem("statement_differs", 0, "transferred", total, amounts)]
+                [parsing.Problem("statement_differs", 0, "transferred", str(new), amounts)]
             )
 
     def _read(self, reader: parsing.Reader) -> None:
@@ -359,12 +364,12 @@ class _Import:
         read: list[tuple[parsing.Line, Result, int | None]] = []
         for (line, _payment), pk in zip(valid, repeated, strict=True):
             if pk is not None:
-                self.totals.add(DUPLICATE, line.amount)
+                self.totals.add(DUPLICATE, line.amount, line.transferred)
                 rows.append((registry_id, line.number, DUPLICATE, pk, "{}", ""))
                 read.append((line, Result.DUPLICATE, None))
         for (line, payment), outcome in zip(fresh, outcomes, strict=True):
             kind = OUTCOMES[outcome.result]
-            self.totals.add(kind, line.amount)
+            self.totals.add(kind, line.amount, line.transferred)
             details = (
                 _json({"fields": _differences(payment, outcome)}) if outcome.differences else "{}"
             )

@@ -548,20 +548,20 @@ class BankStatementAdmin(StoredFile, ReadOnly, ScopedModelAdmin):
             },
             messages.SUCCESS,
         )
-        for registry in imported.checked.get(Check.MATCHED, ()):
+        for registry, _match in imported.checked.get(Check.MATCHED, ()):
             self.message_user(
                 request,
                 gettext("Registry %(registry)s matches the statement.") % {"registry": registry},
                 messages.SUCCESS,
             )
-        for registry in imported.checked.get(Check.DIFFERS, ()):
+        for registry, match in imported.checked.get(Check.DIFFERS, ()):
             self.message_user(
                 request,
                 gettext(
-                    "Registry %(registry)s differs from the statement: the footer says "
-                    "%(transferred)s was transferred. Ask the bank."
+                    "Registry %(registry)s differs from the statement: the registries of its "
+                    "payment order say %(transferred)s was transferred. Ask the bank."
                 )
-                % {"registry": registry, "transferred": registry.footer_transferred},
+                % {"registry": registry, "transferred": match.transferred},
                 messages.ERROR,
             )
         if statement.problems:
@@ -575,7 +575,7 @@ class BankStatementAdmin(StoredFile, ReadOnly, ScopedModelAdmin):
 
 @admin.register(StatementCredit)
 class StatementCreditAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
-    list_display = ("number", "dated", "amount", "payer_name", "payer_inn", "received_on")
+    list_display = ("number", "dated", "amount", "kind", "payer_name", "payer_inn", "received_on")
     list_display_links = ("number",)
     list_select_related = ("statement",)
     list_filter = (("statement", ScopedAutocompleteFilter), "dated")
@@ -583,6 +583,7 @@ class StatementCreditAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     fields = (
         "statement",
         "line",
+        "kind",
         "number",
         "dated",
         "amount",

@@ -316,6 +316,13 @@ class Registry(_Received):
     invalid_amount = _money(
         _("amount of invalid lines"), help_text=_("Of the lines whose amount could be read.")
     )
+    duplicate_transferred = _money(
+        _("transferred for duplicates"),
+        help_text=_(
+            "What the footer's amount transferred holds for lines received before: paid for "
+            "then, not by this registry's payment order."
+        ),
+    )
     readings_recorded = models.PositiveIntegerField(_("readings recorded"), default=0)
     readings_rejected = models.PositiveIntegerField(_("readings not recorded"), default=0)
     problems = models.JSONField(

@@ -2,9 +2,8 @@
 transferred under a payment order is the credit the bank statement shows for that order.
 
 * **A statement** (`import_statement`, 1C client-bank exchange format,
-  `kvit.registries.statements`) is kept with its file and credits, once per file (a
-  statement imported in a race with the same file leaves its stored copy orphaned, as a
-  killed registry import does); documents that
+  `kvit.registries.statements`) is kept with its file and credits, once per file;
+  documents that
   cannot be read are reported and the others kept. A file that is not a statement, or is
   cut short, is refused whole (ValidationError, nothing recorded). It takes its turn with
   the organisation's registry imports (`kvit.registries.turns`), so it sees every registry
@@ -39,7 +38,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,21 +87,24 @@ class Match:
 @dataclass(frozen=True)
 class ImportedStatement:
     """What `import_statement` did: the statement (or the one imported before from the same
-    file), and the registries its credits matched or differ from."""
+    file), and the registries its credits matched or differ from, with their checks."""
 
     statement: BankStatement
     already_imported: bool = False
-    checked: dict[Check, list[Registry]] = field(default_factory=dict)
+    checked: dict[Check, list[tuple[Registry, Match]]] = field(default_factory=dict)
 
 
 def import_statement(
     tenant: Tenant, content: bytes, file_name: str, user: Any = None
 ) -> ImportedStatement:
     """Keep a bank statement and its credits (see the module doc)."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    earlier = BankStatement.objects.filter(tenant=tenant, sha256=sha256).first()
+    if earlier is not None:
+        return ImportedStatement(earlier, already_imported=True)
     read = statements.read_statement(content)
     if read.rejected:
         raise ValidationError([describe(problem) for problem in read.problems], code="statement")
-    sha256 = hashlib.sha256(content).hexdigest()
     statement = BankStatement(
         tenant=tenant,
         file_name=posixpath.basename(file_name.replace("\\", "/"))[:255] or "statement",
@@ -116,9 +118,6 @@ def import_statement(
         debits=read.debits,
         problems=[problem_data(problem) for problem in read.problems],
     )
-    earlier = BankStatement.objects.filter(tenant=tenant, sha256=sha256).first()
-    if earlier is not None:
-        return ImportedStatement(earlier, already_imported=True)
     statement.keep(content)  # a statement is append-only: its file before its row
     try:
         with transaction.atomic():
@@ -135,15 +134,18 @@ def import_statement(
                 if (registry.order_number, registry.order_date) in orders
             ]
             found = matches(concerned)
-    except IntegrityError:
-        earlier = BankStatement.objects.filter(tenant=tenant, sha256=sha256).first()
-        if earlier is None:
-            raise
-        return ImportedStatement(earlier, already_imported=True)
-    checked: dict[Check, list[Registry]] = defaultdict(list)
+    except BaseException as error:
+        statement.file.delete(save=False)  # its row never committed
+        if isinstance(error, IntegrityError):  # a race with the same file?
+            earlier = BankStatement.objects.filter(tenant=tenant, sha256=sha256).first()
+            if earlier is not None:
+                return ImportedStatement(earlier, already_imported=True)
+        raise
+    checked: dict[Check, list[tuple[Registry, Match]]] = defaultdict(list)
     for registry in concerned:
-        if found[registry.pk].check in (Check.MATCHED, Check.DIFFERS):
-            checked[found[registry.pk].check].append(registry)
+        match = found[registry.pk]
+        if match.check in (Check.MATCHED, Check.DIFFERS):
+            checked[match.check].append((registry, match))
     return ImportedStatement(statement, checked=dict(checked))
 
 
@@ -227,7 +229,9 @@ def overpaid(tenant_id: int, order: Order, transferred: Decimal) -> tuple[Statem
 
 
 def _transferred(tenant_id: int, keys: set[tuple[str, date]]) -> defaultdict[Order, Decimal]:
-    """What the imported registries of each payment order say was transferred."""
+    """What the imported registries of each payment order say was transferred by it: their
+    footers, less their lines received before (a registry sent again, also as other bytes,
+    adds nothing)."""
     totals: defaultdict[Order, Decimal] = defaultdict(lambda: ZERO)
     if not keys:
         return totals
@@ -235,7 +239,7 @@ def _transferred(tenant_id: int, keys: set[tuple[str, date]]) -> defaultdict[Ord
         _with_orders(tenant_id, keys)
         .filter(footer_transferred__isnull=False)
         .values_list("order_number", "order_date", "bank_inn")
-        .annotate(total=Sum("footer_transferred"))
+        .annotate(total=Sum(F("footer_transferred") - F("duplicate_transferred")))
         .order_by()
     )
     for number, day, bank_inn, total in rows:

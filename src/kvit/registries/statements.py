@@ -22,8 +22,8 @@ document (`СекцияДокумент=Платежное поручение` �
 * **What invalidates a document** (reported with its first line; the others are kept): a
   missing or unreadable number, date or amount, or an amount that is not positive.
 * **What rejects the file** (nothing of it is kept): no `1CClientBankExchange` first line,
-  no `КонецФайла` (a truncated file), a document section that does not end, text that
-  does not decode.
+  section names that read in none of the encodings, no `КонецФайла` (a truncated file), a
+  document section that does not end, text after `КонецФайла`.
 """
 
 from __future__ import annotations

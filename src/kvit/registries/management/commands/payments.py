@@ -139,10 +139,10 @@ class Command(BaseCommand):
         for problem in statement.problem_texts():
             self.stdout.write(f"  not read: {problem}")
         for check in (Check.MATCHED, Check.DIFFERS):
-            for registry in imported.checked.get(check, ()):
+            for registry, match in imported.checked.get(check, ()):
                 self.stdout.write(
                     f"  registry #{registry.pk} {registry.file_name}, payment order "
-                    f"{registry.order_number} of {registry.order_date}: {check.value}"
+                    f"{registry.order_number} of {registry.order_date}: {match.text}"
                 )
         differing = len(imported.checked.get(Check.DIFFERS, ()))
         if differing:
