@@ -168,13 +168,13 @@ def _credit(statement: BankStatement, credit: statements.Credit) -> StatementCre
 
 
 def _with_orders(tenant_id: int, orders: Iterable[tuple[str, date]]) -> QuerySet[Registry]:
-    """The imported registries that may have one of these payment orders (a superset)."""
-    pairs = list(orders)
+    """The imported registries that may have one of these payment orders (a superset: those
+    of the orders' dates, which a statement has a few of, where its order numbers may be
+    thousands — more than SQLite takes as parameters)."""
     return Registry.objects.filter(
         tenant_id=tenant_id,
         status=Registry.Status.IMPORTED,
-        order_number__in={number for number, _day in pairs},
-        order_date__in={day for _number, day in pairs},
+        order_date__in={day for _number, day in orders},
     )
 
 
