@@ -23,11 +23,14 @@ CLI `kvit payments import` and the back-office upload call it):
    parsed (`kvit.db.bulk.writes_behind`). The footer, read ahead, gives every payment its
    value date: the date of the payment order that moved the money.
 5. **Readings** of the new payments (columns 14+) become readings in bulk
-   (`kvit.metering.actions.record_readings`): the meter is found by its number among the
-   meters of the account's premise, the n-th value given for a meter goes to its n-th zone.
+   (`kvit.registries.readings`): the meter is found by its number among the meters of the
+   account's premise, the n-th value given for a meter goes to its n-th zone. Those of a
+   payment in suspense are recorded when it is transferred to an account.
 6. **Rejected whole** when the file fails a check (`parsing`: the footer's count and sums,
-   amount = transferred + fee, a missing footer...) or the payments cannot be posted at all
-   (no open period): the transaction is rolled back, so nothing of it is posted, and the
+   amount = transferred + fee, a missing footer...), when its bank's credit in a statement
+   is less than its payment order's registries say was transferred
+   (`kvit.registries.reconciliation`), or when the payments cannot be posted at all (no
+   open period): the transaction is rolled back, so nothing of it is posted, and the
    registry is recorded as rejected with the reasons.
 
 A killed import leaves nothing but an orphaned stored copy of the file: its transaction
@@ -398,10 +401,11 @@ class _Import:
         payment is in suspense until it is transferred: `readings.record_held`)."""
         if not lines:
             return
+        posted = [account_id for _line, result, account_id in lines if result is Result.POSTED]
         premises = dict(
-            Account.objects.filter(
-                pk__any_of=[account_id for _line, result, account_id in lines if account_id]
-            ).values_list("pk", "premise_id")
+            Account.objects.filter(pk__any_of=[pk for pk in posted if pk]).values_list(
+                "pk", "premise_id"
+            )
         )
         given = []
         for line, result, account_id in lines:

@@ -3,7 +3,7 @@ the meters of the payment's account, or kept with the reason they were not.
 
 * **At import** (`kvit.registries.actions`) the readings of the new payments on an account
   are recorded. Those of a payment received before are skipped (its readings were taken
-  then), and so are those of a payment that goes to suspense: its account is not known.
+  then), and so are those of a payment that goes to suspense, until it is transferred.
 * **When a payment in suspense is transferred** to an account
   (`kvit.payments.actions.transfer_from_suspense` sends `payment_transferred`), the readings
   its line held are assessed against that account and recorded, in the transfer's

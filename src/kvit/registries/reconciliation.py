@@ -193,13 +193,12 @@ def matches(registries: Sequence[Registry]) -> dict[int, Match]:
         by_tenant[registry.tenant_id].append(registry)
     found: dict[int, Match] = {}
     for tenant_id, theirs in by_tenant.items():
-        orders = {order for registry in theirs if (order := _order(registry))}
-        keys = {(number, day) for number, day, _inn in orders}
+        orders = {registry.pk: _order(registry) for registry in theirs}
+        keys = {(order[0], order[1]) for order in orders.values() if order}
         totals = _transferred(tenant_id, keys)
         credits = _credits(tenant_id, keys)
-        for registry in theirs:
-            order = _order(registry)
-            found[registry.pk] = (
+        for pk, order in orders.items():
+            found[pk] = (
                 Match(Check.NONE) if order is None else _match(order, totals[order], credits)
             )
     return found
@@ -220,11 +219,11 @@ def overpaid(tenant_id: int, order: Order, transferred: Decimal) -> tuple[Statem
     number, day, bank_inn = order
     if not bank_inn:
         return ()
-    ours = _credits(tenant_id, {(number, day)}).get((number, day), [])
-    ours = _distinct([credit for credit in ours if credit.payer_inn == bank_inn])
-    total = _transferred(tenant_id, {(number, day)})[order] + transferred
-    if ours and all(total > credit.amount for credit in ours):
-        return tuple(ours)
+    keys = {(number, day)}
+    total = _transferred(tenant_id, keys)[order] + transferred
+    match = _match(order, total, _credits(tenant_id, keys))
+    if match.check is Check.DIFFERS and all(total > credit.amount for credit in match.credits):
+        return match.credits
     return ()
 
 
