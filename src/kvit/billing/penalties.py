@@ -68,8 +68,8 @@ from kvit.core.penalties import (
 from kvit.core.penalty_tables import key_rates_from_parameters
 from kvit.core.periods import Period
 from kvit.db.prepared import prepared
-from kvit.ledger.models import CENT, LedgerEntry
-from kvit.ledger.queries import ReversedAs
+from kvit.ledger.models import LedgerEntry
+from kvit.ledger.queries import ReversedAs, as_money
 from kvit.parameters.models import Parameter
 from kvit.premises.models import Building
 
@@ -180,7 +180,7 @@ def ledger_of(
     for account, provider, service, origin, day, total in rows:
         if service not in services:  # no penalty scheme, or an entry without a service
             continue
-        amount = _money(total)
+        amount = as_money(total)
         key = (account, provider, service, _day(origin))
         if day is None:
             if amount > 0:  # SQLite's float sums may leave a trace of a paid obligation
@@ -232,10 +232,6 @@ def building_due_days(ids: set[int]) -> dict[int, int]:
     found = Building.objects.filter(pk__any_of=ids, due_day__isnull=False)
     return {pk: day for pk, day in found.values_list("pk", "due_day") if day is not None}
 
-
-def _money(value: Any) -> Decimal:
-    """A sum as money (SQLite sums decimals as floats; to the kopeck they are exact)."""
-    return Decimal(str(value)).quantize(CENT)
 
 
 def _day(value: Any) -> date:

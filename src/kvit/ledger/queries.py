@@ -41,7 +41,7 @@ MONEY: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=2)
 VOLUME: DecimalField[Any, Any] = DecimalField(max_digits=20, decimal_places=6)
 
 
-def _money(value: Any) -> Decimal:
+def as_money(value: Any) -> Decimal:
     """A sum as money. SQLite keeps decimals as floats and does not round its sums: to the
     kopeck they are exact (PostgreSQL's numeric sums are exact anyway)."""
     return Decimal(str(value)).quantize(CENT)
@@ -88,7 +88,7 @@ def _volume(value: Any) -> Decimal:
 
 
 def _total(queryset: QuerySet[Any]) -> Decimal:
-    return _money(
+    return as_money(
         queryset.aggregate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY))["total"]
     )
 
@@ -124,7 +124,7 @@ def balances_by_provider_service(
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    return {(provider, service): _money(total) for provider, service, total in rows}
+    return {(provider, service): as_money(total) for provider, service, total in rows}
 
 
 def cached_balance(account: Account, provider: Any = None, service: Any = None) -> Decimal:
@@ -170,7 +170,7 @@ def posted_lines_of(
                 service=service or "",
                 period=month,
                 kind=LineKind(kind),
-                amount=_money(total),
+                amount=as_money(total),
                 quantity=_volume(volume),
                 rule=rule,
                 zone=zone,
@@ -321,8 +321,8 @@ def balance_mismatches(tenant: Any = None) -> list[Mismatch]:
             account_id=account,
             provider_id=provider,
             service_id=service,
-            cached=_money(cached) if cache_rows else None,
-            entries=_money(posted),
+            cached=as_money(cached) if cache_rows else None,
+            entries=as_money(posted),
         )
         for account, provider, service, cached, posted, cache_rows in rows
     ]

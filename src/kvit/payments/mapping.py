@@ -41,8 +41,8 @@ from kvit.core.config import Config
 from kvit.core.due_dates import LEGAL_DUE_DAY_FROM, DueDayRule, due_date
 from kvit.core.parameters import SPECS
 from kvit.core.periods import Period
-from kvit.ledger.models import CENT, BillingPeriod, LedgerEntry
-from kvit.ledger.queries import ReversedAs
+from kvit.ledger.models import BillingPeriod, LedgerEntry
+from kvit.ledger.queries import ReversedAs, as_money
 from kvit.parameters.models import Parameter
 from kvit.providers.models import Provider
 from kvit.tariffs.models import Service
@@ -71,10 +71,6 @@ MONEY: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=2)
 DebtKey = tuple[int, int | None, date, engine.Kind]
 """(provider id, service id or None, period of origin, kind)."""
 
-
-def _money(value: Any) -> Decimal:
-    """A sum as money (SQLite sums decimals as floats; to the kopeck they are exact)."""
-    return Decimal(str(value)).quantize(CENT)
 
 
 @dataclass
@@ -115,7 +111,7 @@ def open_debts(account_ids: Iterable[int]) -> dict[int, Debts]:
     found: dict[int, Debts] = defaultdict(Debts)
     for account, provider, service, origin, is_penalty, net, billed in rows:
         kind = engine.Kind.PENALTY if is_penalty else engine.Kind.PRINCIPAL
-        found[account].add((provider, service, origin, kind), _money(net), _money(billed))
+        found[account].add((provider, service, origin, kind), as_money(net), as_money(billed))
     return found
 
 

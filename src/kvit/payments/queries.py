@@ -24,14 +24,10 @@ from django.utils import timezone
 
 from kvit.core.money import allocate
 from kvit.ledger.models import CENT, LedgerEntry
-from kvit.ledger.queries import ReversedAs
+from kvit.ledger.queries import ReversedAs, as_money
 from kvit.payments.mapping import MONEY, PAYMENT_SOURCE, ZERO
 from kvit.payments.models import Payment
 from kvit.providers.models import Provider
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
 
 
 def payments_of(account: Any) -> QuerySet[Payment]:
@@ -100,7 +96,7 @@ def remittance(tenant: Any, start: date, end: date) -> Remittance:
         .order_by()
     )
     moved = [
-        (int(source), provider, kind, _money(total)) for source, provider, kind, total in in_range
+        (int(source), provider, kind, as_money(total)) for source, provider, kind, total in in_range
     ]
     payment_ids = {source for source, _p, _k, _t in moved}
     shares = _fee_shares(tenant, payment_ids)
@@ -139,8 +135,8 @@ def remittance(tenant: Any, start: date, end: date) -> Remittance:
             )
             for provider in sorted(collected, key=lambda p: (str(names[p]), p))
         ),
-        suspense=_money(in_suspense["amount"]),
-        suspense_fees=_money(in_suspense["fee"]),
+        suspense=as_money(in_suspense["amount"]),
+        suspense_fees=as_money(in_suspense["fee"]),
     )
 
 
@@ -162,7 +158,7 @@ def _fee_shares(
         .order_by()
     )
     for source, provider, total in rows:
-        parts[int(source)][provider] = -_money(total)
+        parts[int(source)][provider] = -as_money(total)
     fees = dict(Payment.objects.filter(pk__any_of=list(payment_ids)).values_list("pk", "fee"))
     shares: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
     for payment_id, by_provider in parts.items():
