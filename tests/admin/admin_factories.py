@@ -13,6 +13,7 @@ from django.urls import reverse
 from stdnum.ru import inn as stdnum_inn
 
 from kvit.accounts.models import Account, AccountService, Contract
+from kvit.controls.models import ToDo
 from kvit.ledger.actions import open_period, post_entries
 from kvit.ledger.models import BillingPeriod, LedgerEntry
 from kvit.metering.models import Meter, Reading
@@ -110,6 +111,7 @@ class World:
     registry_reading: RegistryReading
     bank_statement: BankStatement
     statement_credit: StatementCredit
+    to_do: ToDo
 
     def objects(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -368,6 +370,23 @@ def world(name: str = "") -> World:
                 dated=START,
                 amount=Decimal("99.00"),
                 payer_inn="7707083893",
+            )
+        ),
+        to_do=saved(
+            ToDo(
+                tenant=tenant,
+                kind=ToDo.Kind.BALANCE,
+                subject=f"{account.number} / {provider.pk} / {service.pk}",
+                account=account,
+                details={
+                    "account": account.number,
+                    "provider": provider.name,
+                    "service": service.name,
+                    "cached": "45.13",
+                    "entries": "45.12",
+                },
+                opened_at=datetime(2024, 2, 1, 2, 30, tzinfo=UTC),
+                found_at=datetime(2024, 2, 1, 2, 30, tzinfo=UTC),
             )
         ),
     )

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kvit.accounts.models import Account
+from kvit.controls.models import ToDo
 from kvit.ledger.models import LedgerEntry
 from kvit.metering.models import Reading
 from kvit.online.models import OnlineEvent, OnlineTransaction
@@ -37,12 +38,13 @@ READ_ONLY = {
     RegistryLine,
     RegistryReading,
     StatementCredit,
+    ToDo,
 }
 
 
 def test_every_reference_model_has_an_admin() -> None:
     labels = {m._meta.label for m in MODELS}
-    assert len(labels) == 38
+    assert len(labels) == 39
     assert {"accounts.Account", "metering.Reading", "users.User", "tenants.Tenant"} <= labels
 
 

@@ -20,6 +20,7 @@ from django.db import connection, connections
 from django.db.models import Count, Sum
 from registry_bank import Bank, Pay, make_bank, sberbank
 
+from kvit.controls import checks
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance_mismatches
 from kvit.payments.models import Payment
@@ -86,6 +87,7 @@ def posted_once(bank: Bank, lines: int, total: Decimal) -> None:
     )["total"]
     assert -credited == total
     assert balance_mismatches(bank.tenant) == []
+    assert checks.find(bank.tenant) == []  # R27: registries and payments add up
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import pytest
 from django.db import connection, connections
 from registry_bank import Bank, make_bank, sberbank
 
+from kvit.controls import checks
 from kvit.ledger.models import LedgerEntry
 from kvit.ledger.queries import balance_mismatches
 from kvit.payments.models import Payment
@@ -121,3 +122,4 @@ def test_an_import_killed_mid_file_and_run_again_equals_one_clean_import(
     assert payments(interrupted.tenant) == payments(clean.tenant)
     assert sorted(Registry.objects.values_list("status", flat=True)) == ["imported"] * 2
     assert balance_mismatches(interrupted.tenant) == []
+    assert checks.find(interrupted.tenant) == []  # R27: registries and payments add up

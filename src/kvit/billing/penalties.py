@@ -233,7 +233,6 @@ def building_due_days(ids: set[int]) -> dict[int, int]:
     return {pk: day for pk, day in found.values_list("pk", "due_day") if day is not None}
 
 
-
 def _day(value: Any) -> date:
     """SQLite returns an annotated date as text."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))

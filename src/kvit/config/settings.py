@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/kvit
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "kvit.online",
     "kvit.api",
     "kvit.registries",
+    "kvit.controls",
     "kvit.scenarios",
     "kvit.portal",
     "kvit.demo",
@@ -127,6 +129,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# The nightly reconciliation (reliability R27): `celery -A kvit.config.celery beat` sends
+# it at 02:30 in TIME_ZONE; without beat, run `kvit reconcile` from cron.
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {"task": "kvit.controls.reconcile", "schedule": crontab(hour=2, minute=30)}
+}
 # Seconds a distributed bill run waits for a worker to take one of its waiting chunks.
 BILL_RUN_WORKER_TIMEOUT = int(os.environ.get("KVIT_WORKER_TIMEOUT", "60"))
 
@@ -141,6 +148,7 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_packages"]
 TIME_ZONE = os.environ.get("KVIT_TIME_ZONE", "Europe/Moscow")
+CELERY_TIMEZONE = TIME_ZONE  # the beat schedule's hours
 USE_I18N = True
 USE_TZ = True
 

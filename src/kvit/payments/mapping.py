@@ -72,7 +72,6 @@ DebtKey = tuple[int, int | None, date, engine.Kind]
 """(provider id, service id or None, period of origin, kind)."""
 
 
-
 @dataclass
 class Debts:
     """An account's ledger, netted per `DebtKey`: [net, billed]. Kept up to date in memory

@@ -51,7 +51,13 @@ from kvit.registries.reconciliation import (
 )
 from kvit.tenants.models import Tenant
 from kvit.users import roles
-from kvit.users.admin_scoping import LargeTable, ScopedAutocompleteFilter, ScopedModelAdmin
+from kvit.users.admin_scoping import (
+    LargeTable,
+    ReadOnly,
+    ScopedAutocompleteFilter,
+    ScopedModelAdmin,
+    bullet_list,
+)
 
 UPLOAD_TEMPLATE = "admin/registries/registry/upload.html"
 STATEMENT_TEMPLATE = "admin/registries/bankstatement/upload.html"
@@ -85,26 +91,6 @@ class RegistryFormatAdmin(ScopedModelAdmin):
     )
 
 
-class ReadOnly:
-    """Rows that only an import writes."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        # No simple-history copies (they never change): Django's own page.
-        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
-        return response
-
-
 def _upload_page(
     model_admin: ModelAdmin, request: HttpRequest, form: forms.Form, title: str, template: str
 ) -> HttpResponse:
@@ -119,12 +105,6 @@ def _upload_page(
     }
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, template, context, status=status)
-
-
-def _problem_list(texts: list[str]) -> str:
-    if not texts:
-        return "—"
-    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts)))
 
 
 def _changelist(model: Any, **filters: Any) -> str:
@@ -259,7 +239,7 @@ class RegistryAdmin(StoredFile, ReadOnly, LargeTable, ScopedModelAdmin):
 
     @admin.display(description=_("why it was rejected"))
     def rejection(self, obj: Registry) -> str:
-        return _problem_list(obj.problem_texts())
+        return bullet_list(obj.problem_texts())
 
     @admin.display(description=_("bank statement"))
     def statement_check(self, obj: Registry) -> str:
@@ -502,7 +482,7 @@ class BankStatementAdmin(StoredFile, ReadOnly, ScopedModelAdmin):
 
     @admin.display(description=_("documents not read"))
     def unread(self, obj: BankStatement) -> str:
-        return _problem_list(obj.problem_texts())
+        return bullet_list(obj.problem_texts())
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None

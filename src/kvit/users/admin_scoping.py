@@ -18,6 +18,7 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
@@ -283,3 +284,30 @@ class ParentEditedAdmin(ScopedModelAdmin):
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> HttpResponse:
         raise PermissionDenied
+
+
+class ReadOnly:
+    """Rows the back-office only shows: written by an import, a check or an action."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # Django's own page: no simple-history copies are kept of these rows.
+        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
+        return response
+
+
+def bullet_list(texts: list[str]) -> str:
+    """Sentences as an HTML list, or a dash for none."""
+    if not texts:
+        return "—"
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((t,) for t in texts)))

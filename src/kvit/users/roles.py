@@ -27,6 +27,7 @@ CHANGES: dict[str, frozenset[str]] = {
             "ledger.billingperiod",
             "payments",
             "registries",
+            "controls",
         }
     ),
     Role.ENGINEER: frozenset({"metering", "premises"}),

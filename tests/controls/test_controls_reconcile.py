@@ -1,0 +1,255 @@
+"""The reconciliation checks and the To Do list (reliability R27): an organisation whose books
+add up has nothing to do; each kind of mismatch opens one To Do, which stays open while it is
+found and closes when it is not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from kvit.billing.models import BillRun
+from kvit.config.celery import app
+from kvit.controls import checks, tasks
+from kvit.controls.actions import reconcile
+from kvit.controls.models import ToDo
+from kvit.controls.texts import describe
+from kvit.ledger.actions import post_entries, rebuild_balances
+from kvit.ledger.models import AccountBalance, LedgerEntry
+from kvit.payments.actions import reverse_payment, transfer_from_suspense
+from kvit.payments.models import Payment
+from kvit.registries.actions import import_registry
+from kvit.registries.models import Registry, RegistryLine
+from realtime_world import JULY, billed, water_by_norm
+
+pytestmark = pytest.mark.django_db
+
+FIRST, SECOND = datetime(2025, 8, 1, 2, 30, tzinfo=UTC), datetime(2025, 8, 2, 2, 30, tzinfo=UTC)
+
+
+def registry(tenant: Any, lines: list[tuple[str, str, str]], order: str = "4711") -> Registry:
+    """A Sberbank-style registry of (operation, account number, amount) paid on 5 July 2025."""
+    rows = []
+    for op, number, amount in lines:
+        fee = (Decimal(amount) / 100).quantize(Decimal("0.01"))
+        rows.append(
+            f"05-07-2025;12-30-00;9038;1234;77;{op};{number};Иванов И.И.;ул. Ленина, 1;0725;"
+            f"{amount};{Decimal(amount) - fee};{fee}"
+        )
+    total = sum((Decimal(amount) for _o, _n, amount in lines), Decimal("0.00"))
+    fee = sum(
+        ((Decimal(a) / 100).quantize(Decimal("0.01")) for _o, _n, a in lines), Decimal("0.00")
+    )
+    rows.append(f"={len(lines)};{total};{total - fee};{fee};{order};06-07-2025")
+    content = ("\r\n".join(rows) + "\r\n").encode("windows-1251")
+    imported = import_registry(tenant, content, f"{order}.txt", "sberbank")
+    assert imported.registry.status == Registry.Status.IMPORTED, imported.registry.problem_texts()
+    return imported.registry
+
+
+def copy_of(entry: LedgerEntry) -> LedgerEntry:
+    """The entry written again, as a faulty import or run would."""
+    skip = ("id", "created_at")
+    fields = LedgerEntry._meta.concrete_fields
+    return LedgerEntry(
+        **{f.attname: getattr(entry, f.attname) for f in fields if f.attname not in skip}
+    )
+
+
+def paid(make: Any) -> tuple[Any, Any, Registry]:
+    """An organisation billed for June and July 2025 whose two accounts paid by a registry
+    that also holds a payment for an unknown account (in suspense)."""
+    first = water_by_norm(make)
+    tenant = first.tenant
+    second = water_by_norm(make, tenant)
+    billed(tenant)
+    paid_by = registry(
+        tenant,
+        [
+            ("OP-1", first.number, "150.00"),
+            ("OP-2", second.number, "80.00"),
+            ("OP-3", "999999", "45.00"),
+        ],
+    )
+    return tenant, first, paid_by
+
+
+def test_books_that_add_up_open_nothing_whatever_was_done_to_them(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    reverse_payment(Payment.objects.get(external_id="OP-2"), "recalled by the bank", None)
+    transfer_from_suspense(Payment.objects.get(external_id="OP-3"), first, None)
+    # The same payments again, and one new, under another payment order: duplicates.
+    registry(tenant, [("OP-1", first.number, "150.00"), ("OP-4", first.number, "10.00")], "4712")
+    assert BillRun.objects.filter(tenant=tenant, status="completed").count() == 2
+    assert checks.find(tenant) == []
+    summary = reconcile(tenant, now=FIRST)
+    assert (summary.found, summary.opened, summary.closed) == ([], 0, 0)
+    assert not ToDo.objects.exists()
+
+
+def test_a_cached_balance_off_opens_one_to_do_until_the_balances_are_rebuilt(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    cached = AccountBalance.objects.filter(account=first, service__isnull=False).first()
+    AccountBalance.objects.filter(pk=cached.pk).update(amount=cached.amount + Decimal("0.01"))
+
+    summary = reconcile(tenant, now=FIRST)
+    assert (len(summary.found), summary.opened, summary.closed) == (1, 1, 0)
+    todo = ToDo.objects.get()
+    assert (todo.kind, todo.account, todo.opened_at, todo.closed_at) == (
+        ToDo.Kind.BALANCE,
+        first,
+        FIRST,
+        None,
+    )
+    assert todo.details["cached"] == str(cached.amount + Decimal("0.01"))
+    assert todo.details["entries"] == str(cached.amount)
+    assert str(cached.amount) in describe(todo.kind, todo.details)[0]
+
+    again = reconcile(tenant, now=SECOND)  # still found: the same To Do, found later
+    assert (again.opened, again.closed) == (0, 0)
+    todo.refresh_from_db()
+    assert (ToDo.objects.count(), todo.opened_at, todo.found_at) == (1, FIRST, SECOND)
+
+    assert len(rebuild_balances(tenant)) == 1
+    fixed = reconcile(tenant, now=SECOND)
+    assert (fixed.found, fixed.opened, fixed.closed) == ([], 0, 1)
+    todo.refresh_from_db()
+    assert todo.closed_at == SECOND
+
+
+def test_a_registry_whose_counts_or_ledger_differ_opens_a_to_do(make: Any) -> None:
+    tenant, _first, paid_by = paid(make)
+    payment = Payment.objects.get(external_id="OP-1")
+    entry = LedgerEntry.objects.filter(source_id=str(payment.pk), kind="payment").first()
+    post_entries([copy_of(entry)])
+    Registry.objects.filter(pk=paid_by.pk).update(suspense_amount=Decimal("46.00"))
+
+    (found,) = checks.find(tenant)
+    assert (found.kind, found.subject, found.links) == (
+        ToDo.Kind.REGISTRY,
+        str(paid_by.pk),
+        {"registry": paid_by.pk},
+    )
+    assert found.details["ledger"] == {
+        "payments": 1,
+        "expected": "-150.00",
+        "entries": str(-Decimal("150.00") + entry.amount),
+        "examples": [payment.pk],
+    }
+    assert found.details["suspense"] == {"registry": [1, "46.00"], "lines": [1, "45.00"]}
+    assert "posted" not in found.details
+    texts = describe(found.kind, found.details)
+    assert len(texts) == 2 and f"#{payment.pk}" in texts[1]
+    reconcile(tenant, now=FIRST)
+    assert ToDo.objects.get().registry == paid_by
+
+
+def test_a_posted_line_without_its_payment_is_found(make: Any) -> None:
+    tenant, _first, paid_by = paid(make)
+    posted = RegistryLine.objects.filter(registry=paid_by, outcome="posted")
+    assert posted.count() == 2
+    Registry.objects.filter(pk=paid_by.pk).update(posted=3)
+    (found,) = checks.registries(tenant)
+    assert found.details["posted"] == {"registry": [3, "230.00"], "lines": [2, "230.00"]}
+
+
+def test_a_bill_run_whose_entries_differ_from_its_chunks_opens_a_to_do(make: Any) -> None:
+    account = water_by_norm(make)
+    tenant = account.tenant
+    billed(tenant)
+    july = BillRun.objects.get(tenant=tenant, period=JULY.first_day)
+    charge = LedgerEntry.objects.filter(run_id=july.pk).first()
+    post_entries([copy_of(charge)])
+    (found,) = checks.find(tenant)
+    entries = LedgerEntry.objects.filter(run_id=july.pk).count()
+    assert found.kind == ToDo.Kind.BILL_RUN and found.links == {"bill_run": july.pk}
+    assert found.details["ledger"] == [entries, str(2 * charge.amount)]
+    assert found.details["chunks"] == [entries - 1, str(charge.amount)]
+
+
+def test_an_organisation_sees_only_its_own_to_dos(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    other = water_by_norm(make)
+    billed(other.tenant)
+    AccountBalance.objects.filter(account=first).update(amount=Decimal("1.00"))
+    assert checks.find(other.tenant) == []
+    assert reconcile(other.tenant).opened == 0
+    assert reconcile(tenant).opened >= 1
+    assert set(ToDo.objects.values_list("tenant", flat=True)) == {tenant.pk}
+
+
+def test_the_findings_read_in_russian(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    AccountBalance.objects.filter(account=first, service__isnull=False).update(amount=0)
+    (found,) = checks.find(tenant)
+    with translation.override("ru"):
+        text = " ".join(describe(found.kind, found.details))
+    assert f"Лицевой счёт {first.number}" in text and "kvit reconcile" in text
+
+
+def test_the_command_prints_the_findings_and_fails_until_they_are_put_right(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    AccountBalance.objects.filter(account=first).delete()
+    out = StringIO()
+    with pytest.raises(CommandError, match="differences found") as failed:
+        call_command("reconcile", "--tenant", tenant.code, stdout=out)
+    assert failed.value.returncode == 1
+    assert f"Account {first.number}" in out.getvalue()
+    assert "there is no cached balance" in out.getvalue()
+
+    out = StringIO()
+    call_command("reconcile", "--tenant", tenant.code, "--rebuild-balances", stdout=out)
+    assert "0 differences, 0 To Do opened, 1 closed" in out.getvalue()
+    with pytest.raises(CommandError, match="no organisation with the code 'nope'"):
+        call_command("reconcile", "--tenant", "nope")
+
+
+def test_the_nightly_task_checks_every_organisation(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    clean = make.tenant()
+    AccountBalance.objects.filter(account=first).update(amount=Decimal("1.00"))
+    assert settings.CELERY_BEAT_SCHEDULE["reconcile"]["task"] == tasks.reconcile.name
+    assert tasks.reconcile.name in app.tasks
+    result = tasks.reconcile.apply().get()
+    assert result[clean.code] == 0
+    assert result[tenant.code] == ToDo.objects.filter(tenant=tenant).count() >= 1
+
+
+def test_the_back_office_lists_a_to_do_and_checks_again_on_request(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    AccountBalance.objects.filter(account=first, service__isnull=False).update(amount=0)
+    reconcile(tenant, now=FIRST)
+    todo = ToDo.objects.get()
+    changelist = reverse("admin:controls_todo_changelist")
+    accountant, auditor = Client(), Client()
+    accountant.force_login(make.user(tenant, "accountant", is_staff=True))
+    auditor.force_login(make.user(tenant, "auditor", is_staff=True))
+
+    page = accountant.get(reverse("admin:controls_todo_change", args=[todo.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"Account {first.number}" in text
+    assert reverse("admin:accounts_account_change", args=[first.pk]) in text
+    assert "check_again" in accountant.get(changelist).content.decode()
+    assert "check_again" not in auditor.get(changelist).content.decode()
+    assert auditor.post(changelist, {"action": "check_again", "_selected_action": [todo.pk]})
+    todo.refresh_from_db()
+    assert todo.found_at == FIRST  # the auditor may not run the checks
+
+    rebuild_balances(tenant)
+    response = accountant.post(
+        changelist, {"action": "check_again", "_selected_action": [todo.pk]}, follow=True
+    )
+    assert "0 differences found; 1 To Do closed" in response.content.decode()
+    todo.refresh_from_db()
+    assert todo.closed_at is not None
+    assert accountant.get(changelist + "?open=no").context["cl"].result_count == 1
+    assert accountant.get(changelist + "?open=yes").context["cl"].result_count == 0
