@@ -253,3 +253,18 @@ def test_the_back_office_lists_a_to_do_and_checks_again_on_request(make: Any) ->
     assert todo.closed_at is not None
     assert accountant.get(changelist + "?open=no").context["cl"].result_count == 1
     assert accountant.get(changelist + "?open=yes").context["cl"].result_count == 0
+
+
+def test_each_registry_names_its_own_first_differing_payments(make: Any, monkeypatch: Any) -> None:
+    tenant, first, paid_by = paid(make)
+    later = registry(tenant, [("OP-5", first.number, "20.00")], "4713")
+    for op in ("OP-1", "OP-2", "OP-5"):
+        payment = Payment.objects.get(external_id=op)
+        entry = LedgerEntry.objects.filter(source_id=str(payment.pk), kind="payment").first()
+        post_entries([copy_of(entry)])
+    monkeypatch.setattr(checks, "EXAMPLES", 1)
+    found = {f.links["registry"]: f.details["ledger"] for f in checks.registries(tenant)}
+    ids = dict(Payment.objects.values_list("external_id", "pk"))
+    assert found[paid_by.pk]["payments"] == 2
+    assert found[paid_by.pk]["examples"] == [min(ids["OP-1"], ids["OP-2"])]
+    assert found[later.pk]["examples"] == [ids["OP-5"]]

@@ -96,6 +96,11 @@ _COUNTERS = {
 
 
 def registries(tenant: Any) -> list[Finding]:
+    # The registries are listed first and only they are checked: one imported while the
+    # lines are summed is left to the next run, not reported as lines without their counts.
+    imported = list(
+        Registry.objects.filter(tenant=tenant, status=Registry.Status.IMPORTED).order_by("pk")
+    )
     own = RegistryLine.objects.filter(
         registry__tenant=tenant, registry__status=Registry.Status.IMPORTED, outcome__in=_OWN
     )
@@ -107,7 +112,7 @@ def registries(tenant: Any) -> list[Finding]:
     }
     ledger = _ledger_differences(tenant, own)
     found = []
-    for registry in Registry.objects.filter(tenant=tenant, status=Registry.Status.IMPORTED):
+    for registry in imported:
         details: dict[str, Any] = {}
         for outcome, (count_field, amount_field) in _COUNTERS.items():
             lines, amount = counted.get((registry.pk, outcome), (0, ZERO))
@@ -165,14 +170,15 @@ def _ledger_differences(tenant: Any, own: Any) -> dict[int, dict[str, Any]]:
         if not totals:
             return {}
         cursor.execute(
-            f"SELECT registry_id, payment_id FROM ({differing}) d "  # noqa: S608
-            "ORDER BY payment_id LIMIT %s",
-            (*params, EXAMPLES * len(totals)),
+            "SELECT registry_id, payment_id FROM ("  # noqa: S608
+            "SELECT registry_id, payment_id, ROW_NUMBER() OVER "
+            f"(PARTITION BY registry_id ORDER BY payment_id) AS n FROM ({differing}) d"
+            ") e WHERE n <= %s ORDER BY registry_id, payment_id",
+            (*params, EXAMPLES),
         )
         examples: dict[int, list[int]] = defaultdict(list)
         for registry, payment in cursor.fetchall():
-            if len(examples[registry]) < EXAMPLES:
-                examples[registry].append(payment)
+            examples[registry].append(payment)
     return {
         registry: {
             "payments": count,
@@ -188,25 +194,25 @@ def _ledger_differences(tenant: Any, own: Any) -> dict[int, dict[str, Any]]:
 
 
 def bill_runs(tenant: Any) -> list[Finding]:
-    runs = BillRun.objects.filter(tenant=tenant, status=BillRun.Status.COMPLETED)
+    # Listed first, as the registries are: a run completed meanwhile is left to the next check.
+    completed = BillRun.objects.filter(tenant=tenant, status=BillRun.Status.COMPLETED)
+    runs = list(completed.order_by("pk"))
     chunks = {
         run: (entries or 0, as_money(amount or 0))
-        for run, entries, amount in BillRunChunk.objects.filter(run__in=runs)
+        for run, entries, amount in BillRunChunk.objects.filter(run__in=completed)
         .values_list("run_id")
         .annotate(entries=Sum("entries"), amount=Sum("amount"))
         .order_by()
     }
     posted = {
         run: (entries, as_money(amount))
-        for run, entries, amount in LedgerEntry.objects.filter(
-            tenant=tenant, run_id__in=runs.values("pk")
-        )
+        for run, entries, amount in LedgerEntry.objects.filter(tenant=tenant, run_id__isnull=False)
         .values_list("run_id")
         .annotate(entries=Count("pk"), amount=Sum("amount"))
         .order_by()
     }
     found = []
-    for run in runs.order_by("pk"):
+    for run in runs:
         said = chunks.get(run.pk, (0, ZERO))
         holds = posted.get(run.pk, (0, ZERO))
         if said != holds:
