@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kvit
 DEMO_ACCOUNTS ?= 500
 BENCH_ACCOUNTS ?= 1000000
 
-.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed bench-billing bench-registry clean
+.PHONY: demo test install lint test-sqlite test-postgres bench-engine bench-seed bench-billing bench-registry bench-reconcile clean
 
 $(BIN)/kvit: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kvit needs Python 3.11"'
@@ -80,6 +80,11 @@ bench-registry: install
 	$(BIN)/python -c 'import sys, psycopg; c = psycopg.connect(sys.argv[1], autocommit=True); c.execute("DROP DATABASE IF EXISTS $(BENCH_DB)_run"); c.execute("CREATE DATABASE $(BENCH_DB)_run TEMPLATE $(BENCH_DB)")' "$(BENCH_SERVER)/postgres"
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/kvit migrate --noinput -v0
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.registry --lines $(BENCH_LINES)
+
+## bench-reconcile: time the reconciliation checks on the copy bench-registry or
+## bench-billing left (read-only)
+bench-reconcile: install
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_run $(BIN)/python -m kvit.benchmarks.reconcile
 
 clean:
 	rm -rf $(VENV) var

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from kvit.billing.models import BillRun
+from kvit.controls.models import ToDo
 from kvit.ledger.models import BillingPeriod, LedgerEntry
 
 
@@ -21,8 +22,10 @@ def test_the_demo_months_are_billed_once() -> None:
     assert BillingPeriod.objects.filter(status=BillingPeriod.Status.CLOSED).count() == 2 * 10
     entries, runs = LedgerEntry.objects.count(), BillRun.objects.count()
     assert entries > 0
+    assert not ToDo.objects.exists()  # the checks found the demo's books in order
     out = StringIO()
     call_command("bill_demo", stdout=out)
     assert LedgerEntry.objects.count() == entries  # the open month again: nothing new
     assert BillRun.objects.count() == runs + 2
     assert "2025-06…2025-06: 0 entries" in out.getvalue()
+    assert out.getvalue().count("reconciled: 0 differences") == 2

@@ -5,7 +5,8 @@ kvit bill_demo            # what `make demo` runs after the seed: safe to repeat
 For every organisation, each month the seed filled with readings (from the second: the
 first holds the start readings) is opened, billed and closed; the last one is left open,
 the current period, which follows new readings at once. Months already closed are
-skipped, so a second call bills only the open month again, which posts nothing new.
+skipped, so a second call bills only the open month again, which posts nothing new. Then the
+reconciliation checks run (docs/controls.md), as they would that night.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from kvit.billing.actions import bill
+from kvit.controls.actions import reconcile
 from kvit.core.periods import Period
 from kvit.demo.generator import DEFAULT_REFERENCE
 from kvit.demo.window import Window
@@ -50,5 +52,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{tenant.code}: billed {runs[0].run.period:%Y-%m}…{runs[-1].run.period:%Y-%m}: "
                 f"{sum(r.entries for r in runs):,} entries, "
-                f"{sum(r.skipped_count for r in runs):,} account-months skipped"
+                f"{sum(r.skipped_count for r in runs):,} account-months skipped; "
+                f"reconciled: {len(reconcile(tenant).found):,} differences"
             )

@@ -1,0 +1,72 @@
+"""Reconciliation check speed (docs/controls.md) on a seeded database: each check timed.
+
+    DATABASE_URL=postgres://… python -m kvit.benchmarks.reconcile [--tenant demo-uk]
+
+Runs the balances, registries and bill-run checks of one organisation (by default the one
+with most accounts) in a read-only transaction on PostgreSQL, and prints for each the seconds,
+what it read (entries, registry lines, bill runs) and what it found, and the peak memory.
+It opens no To Do. There is no target in the issues; the checks run nightly, so what
+matters is that they stay within minutes for a million accounts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+from collections.abc import Sequence
+
+import django
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvit.config.settings")
+    django.setup()
+    from django.db import connection, transaction
+    from django.db.models import Count
+
+    from kvit.billing.models import BillRun
+    from kvit.controls import checks
+    from kvit.ledger.models import LedgerEntry
+    from kvit.registries.models import RegistryLine
+    from kvit.tenants.models import Tenant
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tenant", help="organisation code (default: the one with most accounts)")
+    args = parser.parse_args(argv)
+    code = args.tenant or next(
+        iter(
+            Tenant.objects.annotate(n=Count("account"))
+            .order_by("-n", "code")
+            .values_list("code", flat=True)
+        ),
+        None,
+    )
+    if code is None:
+        parser.error("the database has no organisation")
+    tenant = Tenant.objects.get(code=code)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            connection.cursor().execute("SET TRANSACTION READ ONLY")
+        entries = LedgerEntry.objects.filter(tenant=tenant).count()
+        lines = RegistryLine.objects.filter(registry__tenant=tenant).count()
+        runs = BillRun.objects.filter(tenant=tenant).count()
+        print(f"{code}: {entries:,} ledger entries, {lines:,} registry lines, {runs:,} bill runs")
+        total = 0.0
+        for name in ("balances", "registries", "bill_runs"):
+            start = time.perf_counter()
+            found = getattr(checks, name)(tenant)
+            seconds = time.perf_counter() - start
+            total += seconds
+            print(f"{name:>10}: {seconds:8.1f} s, {len(found):,} found, peak {peak_mb():,.0f} MB")
+        print(f"{'all':>10}: {total:8.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
