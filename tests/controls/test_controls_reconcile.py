@@ -24,10 +24,11 @@ from kvit.controls.models import ToDo
 from kvit.controls.texts import describe
 from kvit.ledger.actions import post_entries, rebuild_balances
 from kvit.ledger.models import AccountBalance, LedgerEntry
-from kvit.payments.actions import reverse_payment, transfer_from_suspense
+from kvit.ledger.queries import as_money
+from kvit.payments.actions import post_cash_payment, reverse_payment, transfer_from_suspense
 from kvit.payments.models import Payment
 from kvit.registries.actions import import_registry
-from kvit.registries.models import Registry, RegistryLine
+from kvit.registries.models import Registry
 from realtime_world import JULY, billed, water_by_norm
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +143,7 @@ def test_a_registry_whose_counts_or_ledger_differ_opens_a_to_do(make: Any) -> No
         "payments": 1,
         "expected": "-150.00",
         "entries": str(-Decimal("150.00") + entry.amount),
+        "elsewhere": "0.00",
         "examples": [payment.pk],
     }
     assert found.details["suspense"] == {"registry": [1, "46.00"], "lines": [1, "45.00"]}
@@ -152,13 +154,61 @@ def test_a_registry_whose_counts_or_ledger_differ_opens_a_to_do(make: Any) -> No
     assert ToDo.objects.get().registry == paid_by
 
 
-def test_a_posted_line_without_its_payment_is_found(make: Any) -> None:
+def test_a_registry_whose_lines_or_their_payments_differ_from_its_counts_is_found(
+    make: Any,
+) -> None:
     tenant, _first, paid_by = paid(make)
-    posted = RegistryLine.objects.filter(registry=paid_by, outcome="posted")
-    assert posted.count() == 2
-    Registry.objects.filter(pk=paid_by.pk).update(posted=3)
-    (found,) = checks.registries(tenant)
+    Registry.objects.filter(pk=paid_by.pk).update(posted=3, duplicates=1, lines=4)
+    # A posted line's payment put in suspense by hand: its status no longer fits the line, and
+    # its entries stand where it says nothing should.
+    Payment.objects.filter(external_id="OP-1").update(
+        status="suspense", account=None, suspense_reason="unknown_account"
+    )
+    (found,) = checks.payments(tenant)
+    assert found.details["lines"] == {"registry": 4, "lines": 3}
     assert found.details["posted"] == {"registry": [3, "230.00"], "lines": [2, "230.00"]}
+    assert found.details["duplicate"] == {"registry": [1, None], "lines": [0, None]}
+    assert found.details["statuses"] == {"posted": 1}
+    assert found.details["ledger"]["expected"] == "0.00"
+    assert found.details["ledger"]["elsewhere"] == "-150.00"  # the account it no longer names
+    texts = describe(found.kind, found.details)
+    assert "The registry counts 4 payment lines; it has 3." in texts
+    assert "Lines duplicate: the registry counts 1, it has 0." in texts
+    assert "Lines posted whose payment's status does not allow it: 1." in texts
+
+
+def test_a_payment_credited_to_another_account_is_found(make: Any) -> None:
+    tenant, _first, _registry = paid(make)
+    payment = Payment.objects.get(external_id="OP-1")
+    other = Payment.objects.get(external_id="OP-2").account
+    entry = LedgerEntry.objects.filter(source_id=str(payment.pk), kind="payment").first()
+    moved, back = copy_of(entry), copy_of(entry)
+    moved.account = other
+    back.amount = -entry.amount
+    post_entries([moved, back])  # the sum is still the payment's amount, on the wrong account
+    (found,) = checks.payments(tenant)
+    assert found.details["ledger"] == {
+        "payments": 1,
+        "expected": "-150.00",
+        "entries": str(as_money(-150 - entry.amount)),
+        "elsewhere": str(entry.amount),
+        "examples": [payment.pk],
+    }
+
+
+def test_payments_that_came_by_no_registry_are_checked_per_source(make: Any) -> None:
+    tenant, first, _registry = paid(make)
+    cash = post_cash_payment(
+        first, Decimal("10.00"), "R-1", None, datetime(2025, 7, 10, tzinfo=UTC)
+    )
+    (entry,) = LedgerEntry.objects.filter(source_id=str(cash.payment.pk), kind="payment")
+    post_entries([copy_of(entry)])
+    (found,) = checks.find(tenant)
+    assert (found.kind, found.subject, found.links) == (ToDo.Kind.PAYMENTS, "cash", {})
+    assert found.details["ledger"]["examples"] == [cash.payment.pk]
+    assert found.details["ledger"]["entries"] == "-20.00"
+    texts = describe(found.kind, found.details)
+    assert texts[0] == "Payments from cash that came by no registry:"
 
 
 def test_a_bill_run_whose_entries_differ_from_its_chunks_opens_a_to_do(make: Any) -> None:
@@ -168,6 +218,8 @@ def test_a_bill_run_whose_entries_differ_from_its_chunks_opens_a_to_do(make: Any
     july = BillRun.objects.get(tenant=tenant, period=JULY.first_day)
     charge = LedgerEntry.objects.filter(run_id=july.pk).first()
     post_entries([copy_of(charge)])
+    # Every run is checked, finished or not: a done chunk commits with its entries.
+    BillRun.objects.filter(pk=july.pk).update(status="failed")
     (found,) = checks.find(tenant)
     entries = LedgerEntry.objects.filter(run_id=july.pk).count()
     assert found.kind == ToDo.Kind.BILL_RUN and found.links == {"bill_run": july.pk}
@@ -263,7 +315,7 @@ def test_each_registry_names_its_own_first_differing_payments(make: Any, monkeyp
         entry = LedgerEntry.objects.filter(source_id=str(payment.pk), kind="payment").first()
         post_entries([copy_of(entry)])
     monkeypatch.setattr(checks, "EXAMPLES", 1)
-    found = {f.links["registry"]: f.details["ledger"] for f in checks.registries(tenant)}
+    found = {f.links["registry"]: f.details["ledger"] for f in checks.payments(tenant)}
     ids = dict(Payment.objects.values_list("external_id", "pk"))
     assert found[paid_by.pk]["payments"] == 2
     assert found[paid_by.pk]["examples"] == [min(ids["OP-1"], ids["OP-2"])]

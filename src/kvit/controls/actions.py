@@ -8,16 +8,19 @@ changes nothing the second time but the times found. The nightly job is
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from kvit.controls.checks import Finding, find
 from kvit.controls.models import ToDo
 from kvit.tenants.models import Tenant
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +34,12 @@ class Summary:
 def reconcile(tenant: Tenant, *, now: datetime | None = None) -> Summary:
     """Check `tenant` and open, refresh or close its To Do entries."""
     at = now or timezone.now()
-    found = find(tenant)
     with transaction.atomic():
-        # A second run at once waits here, then sees this one's To Dos. (NO KEY: rows
-        # that refer to the organisation are still written meanwhile.)
+        # One run at a time per organisation, from the checks to the To Dos, so a run never
+        # writes what it found over what a later run found. (NO KEY: rows that refer to the
+        # organisation are still written meanwhile.)
         Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
+        found = find(tenant)
         open_ = {
             (todo.kind, todo.subject): todo
             for todo in ToDo.objects.filter(tenant=tenant, closed_at__isnull=True)
@@ -54,7 +58,14 @@ def reconcile(tenant: Tenant, *, now: datetime | None = None) -> Summary:
 
 
 def reconcile_all(*, now: datetime | None = None) -> list[Summary]:
-    return [reconcile(tenant, now=now) for tenant in Tenant.objects.order_by("code")]
+    """Every organisation; one that fails is logged and the others are still checked."""
+    summaries = []
+    for tenant in Tenant.objects.order_by("code"):
+        try:
+            summaries.append(reconcile(tenant, now=now))
+        except DatabaseError:
+            log.exception("the reconciliation of %s failed", tenant.code)
+    return summaries
 
 
 def _opened(tenant: Tenant, finding: Finding, at: datetime) -> ToDo:

@@ -19,6 +19,7 @@ class ToDo(models.Model):
     class Kind(models.TextChoices):
         BALANCE = "balance", _("cached balance differs from the ledger")
         REGISTRY = "registry", _("registry differs from its payments")
+        PAYMENTS = "payments", _("payments differ from the ledger")
         BILL_RUN = "bill_run", _("bill run differs from the ledger")
 
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))

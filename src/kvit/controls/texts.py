@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from kvit.controls.models import ToDo
+from kvit.registries.models import RegistryLine
 
 
 def describe(kind: str, details: dict[str, Any]) -> list[str]:
@@ -15,6 +16,8 @@ def describe(kind: str, details: dict[str, Any]) -> list[str]:
         return _balance(details)
     if kind == ToDo.Kind.REGISTRY:
         return _registry(details)
+    if kind == ToDo.Kind.PAYMENTS:
+        return _payments(details)
     return _bill_run(details)
 
 
@@ -46,37 +49,56 @@ def _balance(details: dict[str, Any]) -> list[str]:
 
 
 def _registry(details: dict[str, Any]) -> list[str]:
-    said = {
-        "posted": gettext(
-            "The registry counts %(count)s posted lines of %(amount)s; its posted lines hold "
-            "%(found)s payments of %(found_amount)s."
-        ),
-        "suspense": gettext(
-            "The registry counts %(count)s lines in suspense of %(amount)s; its lines in "
-            "suspense hold %(found)s payments of %(found_amount)s."
-        ),
-    }
     texts = []
-    for outcome, text in said.items():
-        if outcome in details:
-            (count, amount), (found, found_amount) = (
-                details[outcome]["registry"],
-                details[outcome]["lines"],
-            )
-            texts.append(
-                text
-                % {"count": count, "amount": amount, "found": found, "found_amount": found_amount}
-            )
-    ledger = details.get("ledger")
-    if ledger:
+    if "lines" in details:
         texts.append(
-            gettext(
-                "%(payments)s of its payments should have %(expected)s on the ledger and have "
-                "%(entries)s (payments %(examples)s)."
-            )
-            % {**ledger, "examples": ", ".join(f"#{pk}" for pk in ledger["examples"])}
+            gettext("The registry counts %(count)s payment lines; it has %(found)s.")
+            % {"count": details["lines"]["registry"], "found": details["lines"]["lines"]}
         )
+    for outcome in RegistryLine.Outcome:
+        if outcome not in details:
+            continue
+        (count, amount), (found, found_amount) = (
+            details[outcome]["registry"],
+            details[outcome]["lines"],
+        )
+        values = {
+            "outcome": outcome.label,
+            "count": count,
+            "amount": amount,
+            "found": found,
+            "found_amount": found_amount,
+        }
+        if amount is None:
+            text = gettext("Lines %(outcome)s: the registry counts %(count)s, it has %(found)s.")
+        else:
+            text = gettext(
+                "Lines %(outcome)s: the registry counts %(count)s of %(amount)s; they hold "
+                "%(found)s payments of %(found_amount)s."
+            )
+        texts.append(text % values)
+    for outcome, wrong in details.get("statuses", {}).items():
+        texts.append(
+            gettext("Lines %(outcome)s whose payment's status does not allow it: %(count)s.")
+            % {"outcome": RegistryLine.Outcome(outcome).label, "count": wrong}
+        )
+    if "ledger" in details:
+        texts.append(_ledger(details["ledger"]))
     return texts
+
+
+def _payments(details: dict[str, Any]) -> list[str]:
+    return [
+        gettext("Payments from %(source)s that came by no registry:") % details,
+        _ledger(details["ledger"]),
+    ]
+
+
+def _ledger(ledger: dict[str, Any]) -> str:
+    return gettext(
+        "%(payments)s payments should have %(expected)s on their accounts and have "
+        "%(entries)s there and %(elsewhere)s on other accounts (payments %(examples)s)."
+    ) % {**ledger, "examples": ", ".join(f"#{pk}" for pk in ledger["examples"])}
 
 
 def _bill_run(details: dict[str, Any]) -> list[str]:

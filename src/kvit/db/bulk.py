@@ -307,3 +307,14 @@ def plan_for_few_rows(connection: BaseDatabaseWrapper) -> None:
                 "set_config('max_parallel_workers_per_gather', '0', true), "
                 "set_config('enable_seqscan', 'off', true)"
             )
+
+
+def plan_for_whole_tables(connection: BaseDatabaseWrapper) -> None:
+    """For the rest of the transaction, plan queries as the whole-table aggregates they are
+    (the reconciliation checks): on PostgreSQL no nested loops. With statistics older than
+    the millions of rows a bill run or an import has just added, the planner took the
+    ledger's side of a join for one row and looped over it once per payment (minutes instead
+    of seconds)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
