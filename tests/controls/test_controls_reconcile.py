@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from kvit.billing.models import BillRun
 from kvit.config.celery import app
-from kvit.controls import checks, tasks
+from kvit.controls import actions, checks, tasks
 from kvit.controls.actions import reconcile
 from kvit.controls.models import ToDo
 from kvit.controls.texts import describe
@@ -320,3 +321,20 @@ def test_each_registry_names_its_own_first_differing_payments(make: Any, monkeyp
     assert found[paid_by.pk]["payments"] == 2
     assert found[paid_by.pk]["examples"] == [min(ids["OP-1"], ids["OP-2"])]
     assert found[later.pk]["examples"] == [ids["OP-5"]]
+
+
+def test_an_organisation_whose_check_fails_does_not_stop_the_others(
+    make: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    broken, fine = make.tenant(code="a-broken"), make.tenant(code="b-fine")
+    real = checks.find
+
+    def find(tenant: Any) -> list[checks.Finding]:
+        if tenant == broken:
+            raise DatabaseError("canceling statement due to statement timeout")
+        return real(tenant)
+
+    monkeypatch.setattr(actions, "find", find)
+    summaries = actions.reconcile_all()
+    assert [s.tenant for s in summaries] == [fine.code]
+    assert "the reconciliation of a-broken failed" in caplog.text
