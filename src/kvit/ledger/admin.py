@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 
 from kvit.core.periods import Period
 from kvit.ledger.actions import check_can_open, close_period, open_period
@@ -23,6 +22,7 @@ from kvit.ledger.models import BillingPeriod, LedgerEntry
 from kvit.users import roles
 from kvit.users.admin_scoping import (
     LargeTable,
+    ReadOnly,
     ScopedAutocompleteFilter,
     ScopedModelAdmin,
     scoped_choices,
@@ -49,7 +49,7 @@ class PeriodFilter(admin.SimpleListFilter):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(LargeTable, ScopedModelAdmin):
+class LedgerEntryAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     """Read-only: corrections are new entries posted by actions (a reversal, a
     recalculation), never edits."""
 
@@ -127,22 +127,6 @@ class LedgerEntryAdmin(LargeTable, ScopedModelAdmin):
     @admin.display(description=_("period"), ordering="period")
     def period_text(self, obj: LedgerEntry) -> str:
         return str(Period.of(obj.period))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        # Entries keep no simple-history copies (they never change): Django's own page.
-        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
-        return response
 
 
 class OpenPeriodForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -9,24 +9,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminPasswordWidget
 
 from kvit.online.actions import rotate_secret
 from kvit.online.models import SECRET_MIN_LENGTH, Aggregator, OnlineEvent, OnlineTransaction
-from kvit.users.admin_scoping import LargeTable, ScopedModelAdmin, ScopedTabularInline
-
-
-class NoHistory:
-    """These models keep no simple-history copies: their events are their history."""
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
-        return response
+from kvit.users.admin_scoping import (
+    LargeTable,
+    NoHistory,
+    ReadOnly,
+    ScopedModelAdmin,
+    ScopedTabularInline,
+)
 
 
 class AggregatorForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -88,17 +83,6 @@ class AggregatorAdmin(NoHistory, ScopedModelAdmin):
             rotate_secret(obj, secret, keep_previous_for=timedelta(hours=hours))
 
 
-class ReadOnly(NoHistory, LargeTable, ScopedModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class OnlineEventInline(ScopedTabularInline):
     model = OnlineEvent
     fields = ("at", "operation", "outcome", "status_code", "remote_addr")
@@ -112,7 +96,7 @@ class OnlineEventInline(ScopedTabularInline):
 
 
 @admin.register(OnlineTransaction)
-class OnlineTransactionAdmin(ReadOnly):
+class OnlineTransactionAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     list_display = (
         "created_at",
         "aggregator",
@@ -133,7 +117,7 @@ class OnlineTransactionAdmin(ReadOnly):
 
 
 @admin.register(OnlineEvent)
-class OnlineEventAdmin(ReadOnly):
+class OnlineEventAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     list_display = (
         "at",
         "aggregator",

@@ -15,14 +15,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from kvit.accounts.models import Account
 from kvit.payments.actions import reverse_payment, transfer_from_suspense
 from kvit.payments.models import Payment, PaymentEvent, PaymentSplit, SuspensePayment
 from kvit.users import roles
-from kvit.users.admin_scoping import LargeTable, ScopedModelAdmin, ScopedTabularInline
+from kvit.users.admin_scoping import (
+    LargeTable,
+    ReadOnly,
+    ScopedModelAdmin,
+    ScopedTabularInline,
+)
 from kvit.users.scoping import visible
 
 FORM_TEMPLATE = "admin/payments/payment/action_form.html"
@@ -76,7 +80,7 @@ class TransferForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(LargeTable, ScopedModelAdmin):
+class PaymentAdmin(ReadOnly, LargeTable, ScopedModelAdmin):
     """Read-only; reversed with the list's action."""
 
     list_display: tuple[str, ...] = (
@@ -140,27 +144,11 @@ class PaymentAdmin(LargeTable, ScopedModelAdmin):
     def period_label(self, obj: Payment) -> str:
         return obj.period_text
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_reverse_permission(self, request: HttpRequest) -> bool:
         return roles.may_change(request.user, Payment)
 
     def has_transfer_permission(self, request: HttpRequest) -> bool:
         return roles.may_change(request.user, Payment)
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        # Payments keep no simple-history copies (their events are their history).
-        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
-        return response
 
     def _form_page(
         self,

@@ -286,7 +286,18 @@ class ParentEditedAdmin(ScopedModelAdmin):
         raise PermissionDenied
 
 
-class ReadOnly:
+class NoHistory:
+    """For models that keep no simple-history copies (they never change, or their events are
+    their history): Django's own history page."""
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
+        return response
+
+
+class ReadOnly(NoHistory):
     """Rows the back-office only shows: written by an import, a check or an action."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -297,13 +308,6 @@ class ReadOnly:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        # Django's own page: no simple-history copies are kept of these rows.
-        response: HttpResponse = ModelAdmin.history_view(self, request, object_id, extra_context)
-        return response
 
 
 def bullet_list(texts: list[str]) -> str:
