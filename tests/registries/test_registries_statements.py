@@ -97,6 +97,14 @@ def test_the_dates_of_an_account_section_are_not_the_statement_s() -> None:
     assert read_statement(content).starts_on == date(2024, 3, 1)
 
 
+def test_an_amount_in_other_digits_than_ascii_is_not_read() -> None:
+    # Decimal() reads Arabic-Indic or full-width digits; no bank writes them.
+    orders = [Order("1", amount="١٠٠.٠٠"), Order("2", amount="１００.００"), Order("3")]
+    read = read_statement(statement(orders, encoding="utf-8"))
+    assert [credit.number for credit in read.credits] == ["3"]
+    assert [problem.code for problem in read.problems] == ["statement_amount"] * 2
+
+
 def test_a_comma_amount_reads_and_a_zero_one_does_not() -> None:
     read = read_statement(statement([Order("1", amount="5,50"), Order("2", amount="0.00")]))
     assert [credit.amount for credit in read.credits] == [Decimal("5.50")]

@@ -45,7 +45,7 @@ REJECTING = frozenset(
         "statement_after_end",
     }
 )
-_AMOUNT = re.compile(r"\d{1,14}(\.\d{1,2})?")  # what a money column holds (16 digits, 2 places)
+_AMOUNT = re.compile(r"[0-9]{1,14}(\.[0-9]{1,2})?")  # a money column: 16 digits, 2 places; ASCII
 _END_MARKS = b"\x00\x1a \t\r\n"
 
 
