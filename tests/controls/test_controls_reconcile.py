@@ -301,7 +301,7 @@ def test_the_back_office_lists_a_to_do_and_checks_again_on_request(make: Any) ->
     response = accountant.post(
         changelist, {"action": "check_again", "_selected_action": [todo.pk]}, follow=True
     )
-    assert "0 differences found; 1 To Do closed" in response.content.decode()
+    assert "differences found: 0; To Do closed: 1." in response.content.decode()
     todo.refresh_from_db()
     assert todo.closed_at is not None
     assert accountant.get(changelist + "?open=no").context["cl"].result_count == 1

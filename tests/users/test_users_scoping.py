@@ -22,6 +22,7 @@ from simple_history.models import HistoricalChanges
 from kvit.accounts.models import Account, Contract
 from kvit.api.models import IdempotentRequest
 from kvit.billing.models import BillRun, BillRunChunk
+from kvit.controls.models import ToDo
 from kvit.ledger.models import AccountBalance
 from kvit.metering.models import Reading
 from kvit.online.models import Aggregator, OnlineEvent, OnlineTransaction
@@ -323,6 +324,20 @@ def populate(make: Any) -> World:
     )
     run = add(created(BillRun(tenant=tenant, period=date(2025, 7, 1), chunk_size=10)))
     add(created(BillRunChunk(run=run, index=0, account_ids=[account.pk])))
+    found = paid["paid_at"]
+    add(
+        created(
+            ToDo(
+                tenant=tenant,
+                kind=ToDo.Kind.BILL_RUN,
+                subject=str(run.pk),
+                bill_run=run,
+                details={"run": str(run), "chunks": [0, "0.00"], "ledger": [1, "1.00"]},
+                opened_at=found,
+                found_at=found,
+            )
+        )
+    )
     for role in ("chairman", "accountant"):
         add(make.user(tenant, role))
     return world

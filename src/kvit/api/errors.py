@@ -4,14 +4,23 @@
 
 `errors` names the fields of an invalid request. Refusals of the domain actions
 (ValidationError with a code) keep their code; `STATUS` says which HTTP status each gets.
+
+Anything else that goes wrong is answered in the same shape with an `error_id` that the log
+names beside the exception (R26): 503 `database_unavailable` with Retry-After when the
+database could not be reached or gave up (the connection dropped, a lock or statement
+timeout: the caller retries, with the same Idempotency-Key), 500 `internal_error` otherwise.
+Nothing of the failed request was committed: every operation runs in one transaction.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DomainError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -29,6 +38,11 @@ from kvit.online.queries import ACCOUNT_CLOSED, ACCOUNT_NOT_FOUND, TRANSACTION_N
 
 INVALID_REQUEST = "invalid_request"
 NOT_FOUND = "not_found"
+DATABASE_UNAVAILABLE = "database_unavailable"
+INTERNAL_ERROR = "internal_error"
+RETRY_AFTER_SECONDS = 5
+
+log = logging.getLogger(__name__)
 STATUS = {
     ACCOUNT_NOT_FOUND: 404,
     TRANSACTION_NOT_FOUND: 404,
@@ -59,6 +73,7 @@ class Trace:
     security: bool = False
     aggregator: Aggregator | None = None
     transaction: OnlineTransaction | None = None
+    error_id: str = ""
 
 
 def trace(request: HttpRequest) -> Trace:
@@ -77,10 +92,14 @@ def problem(
     errors: list[dict[str, str]] | None = None,
     *,
     security: bool = False,
+    error_id: str = "",
 ) -> HttpResponse:
     noted = trace(request)
     noted.outcome, noted.message, noted.security = code, message, security
-    return JsonResponse({"code": code, "message": message, "errors": errors or []}, status=status)
+    body: dict[str, Any] = {"code": code, "message": message, "errors": errors or []}
+    if error_id:
+        body["error_id"] = error_id
+    return JsonResponse(body, status=status)
 
 
 def _codes(error: DomainError) -> list[str]:
@@ -132,8 +151,36 @@ def install(api: NinjaAPI) -> None:
             return problem(request, 400, INVALID_REQUEST, message)
         return problem(request, error.status_code, "http_error", str(error))
 
+    def unexpected(request: HttpRequest, error: Any) -> HttpResponse:
+        error_id = uuid.uuid4().hex
+        trace(request).error_id = error_id
+        log.error("error %s on %s %s", error_id, request.method, request.path, exc_info=error)
+        if not isinstance(error, OperationalError | InterfaceError):
+            return problem(
+                request,
+                500,
+                INTERNAL_ERROR,
+                _("Something went wrong on our side: error %(id)s.") % {"id": error_id},
+                error_id=error_id,
+            )
+        # A dropped connection is closed now, so the request's log entry opens a new one.
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+        response = problem(
+            request,
+            503,
+            DATABASE_UNAVAILABLE,
+            _("The database is unavailable for a moment: retry the request (error %(id)s).")
+            % {"id": error_id},
+            error_id=error_id,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     api.add_exception_handler(ApiError, refused)
     api.add_exception_handler(DomainError, domain)
     api.add_exception_handler(RequestInvalid, invalid)
     api.add_exception_handler(Http404, missing)
     api.add_exception_handler(HttpError, http)
+    api.add_exception_handler(Exception, unexpected)

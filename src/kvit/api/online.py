@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import HeaderEx, P, PathEx, Router
 from ninja.security import APIKeyHeader
 
-from kvit.api.errors import ApiError, trace
+from kvit.api.errors import ApiError, Trace, trace
 from kvit.api.idempotency import HEADER, RETENTION, idempotent
 from kvit.api.schemas import (
     NO_CONTROL,
@@ -49,7 +49,9 @@ IdempotencyKey = HeaderEx[
 # An account number or a transaction id in the path with a control character (a NUL,
 # which PostgreSQL's text refuses) names nothing: refused as invalid, not looked up.
 PathText = PathEx[str, P(pattern=NO_CONTROL)]
-ERRORS: dict[int, Any] = {400: Problem, 401: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS: dict[int, Any] = {
+    code: Problem for code in (400, 401, 404, 409, 422, 500, 503)
+}  # 500 and 503 carry an error id (kvit.api.errors)
 
 
 class AggregatorSignature(APIKeyHeader):
@@ -121,11 +123,18 @@ def recorded(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             online_transaction=noted.transaction,
             security=noted.security,
             remote_addr=request.META.get("REMOTE_ADDR"),
-            details={"path": request.path, "message": noted.message} if noted.message else {},
+            details=_details(request, noted),
         )
         return response
 
     return logged
+
+
+def _details(request: HttpRequest, noted: Trace) -> dict[str, str]:
+    details = {"path": request.path, "message": noted.message} if noted.message else {}
+    if noted.error_id:
+        details["error_id"] = noted.error_id
+    return details
 
 
 router = Router(auth=AggregatorSignature(), tags=["online payments"])

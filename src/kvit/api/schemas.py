@@ -39,6 +39,11 @@ class Problem(Schema):
     code: str = Field(examples=["account_not_found"])
     message: str
     errors: list[FieldProblem]
+    error_id: str | None = Field(
+        None,
+        description="Only on 500 and 503: the id the server's log names the failure by.",
+        examples=["0f6c2d3e9a8b4c1d8e7f6a5b4c3d2e1f"],
+    )
 
 
 class AccountOut(Schema):

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kvit.controls.actions import reconcile
@@ -78,18 +78,6 @@ class ToDoAdmin(ReadOnly, ScopedModelAdmin):
             summary = reconcile(tenant)
             self.message_user(
                 request,
-                gettext("%(tenant)s: %(found)s; %(closed)s.")
-                % {
-                    "tenant": tenant,
-                    "found": ngettext(
-                        "%(count)s difference found",
-                        "%(count)s differences found",
-                        len(summary.found),
-                    )
-                    % {"count": len(summary.found)},
-                    "closed": ngettext(
-                        "%(count)s To Do closed", "%(count)s To Do closed", summary.closed
-                    )
-                    % {"count": summary.closed},
-                },
+                gettext("%(tenant)s: differences found: %(found)s; To Do closed: %(closed)s.")
+                % {"tenant": tenant, "found": len(summary.found), "closed": summary.closed},
             )
