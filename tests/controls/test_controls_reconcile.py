@@ -4,7 +4,7 @@ found and closes when it is not."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -29,7 +29,7 @@ from kvit.ledger.queries import as_money
 from kvit.payments.actions import post_cash_payment, reverse_payment, transfer_from_suspense
 from kvit.payments.models import Payment
 from kvit.registries.actions import import_registry
-from kvit.registries.models import Registry
+from kvit.registries.models import BankStatement, Registry, StatementCredit
 from realtime_world import JULY, billed, water_by_norm
 
 pytestmark = pytest.mark.django_db
@@ -338,3 +338,50 @@ def test_an_organisation_whose_check_fails_does_not_stop_the_others(
     summaries = actions.reconcile_all()
     assert [s.tenant for s in summaries] == [fine.code]
     assert "the reconciliation of a-broken failed" in caplog.text
+
+
+def credited(tenant: Any, order: str, amount: str) -> None:
+    """A bank statement crediting `amount` for payment order `order` of 6 July 2025."""
+    statement = BankStatement.objects.create(
+        tenant=tenant,
+        file_name="kl_to_1c.txt",
+        sha256=f"{order:0>64}",
+        imported_at=FIRST,
+    )
+    StatementCredit.objects.create(
+        statement=statement,
+        tenant=tenant,
+        line=9,
+        kind="Платежное поручение",
+        number=order,
+        dated=date(2025, 7, 6),
+        amount=Decimal(amount),
+    )
+
+
+def test_a_payment_order_the_bank_statement_credits_otherwise_opens_a_to_do(
+    make: Any, monkeypatch: Any
+) -> None:
+    tenant, first, paid_by = paid(make)  # order 4711: 275.00 less 1 % fees = 272.25
+    matched = registry(tenant, [("OP-7", first.number, "100.00")], "4712")
+    credited(tenant, "4711", "270.00")
+    credited(tenant, "4712", "99.00")
+    registry(tenant, [("OP-8", first.number, "10.00")], "4713")  # no statement yet: awaited
+    monkeypatch.setattr(checks, "STATEMENT_BATCH", 1)  # the orders looked up in batches
+    (found,) = checks.find(tenant)
+    assert (found.kind, found.subject, found.links) == (
+        ToDo.Kind.STATEMENT,
+        "4711 / 2025-07-06 / -",
+        {"registry": paid_by.pk},
+    )
+    assert found.details == {
+        "order": "4711",
+        "dated": "2025-07-06",
+        "credited": ["270.00"],
+        "transferred": "272.25",
+    }
+    assert describe(found.kind, found.details) == [
+        "Payment order 4711 of 2025-07-06: the bank statement credits 270.00; its registries "
+        "say 272.25 was transferred."
+    ]
+    assert matched.pk not in [f.links.get("registry") for f in checks.find(tenant)]

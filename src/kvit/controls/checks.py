@@ -7,7 +7,9 @@
   ledger exactly what its status says — its amount credited to its own account while it
   stands on an account, nothing while it is in suspense, reversed or refunded;
 * **bill runs**: each run's done chunks posted, by their counts, the entries the ledger
-  holds for the run.
+  holds for the run;
+* **statements**: each payment order's registries add up to what the bank statement
+  credits for it, where a statement holds it.
 
 Each check reads a whole organisation in a few aggregate queries (a join of lines, payments
 and entries made by the database, never a query per registry or account) and returns a
@@ -38,6 +40,7 @@ from kvit.payments.models import Payment
 from kvit.providers.models import Provider
 from kvit.registries.actions import COUNTED
 from kvit.registries.models import Registry, RegistryLine
+from kvit.registries.reconciliation import Check, matches
 from kvit.tariffs.models import Service
 
 ZERO = Decimal("0.00")
@@ -303,4 +306,45 @@ def bill_runs(tenant: Any) -> list[Finding]:
     ]
 
 
-CHECKS: tuple[Callable[[Any], list[Finding]], ...] = (balances, payments, bill_runs)
+# --- bank statements --------------------------------------------------------------------------
+
+STATEMENT_BATCH = 500
+"""Registries whose payment orders are looked up at once (`matches`: a condition per order)."""
+
+
+def statements(tenant: Any) -> list[Finding]:
+    """Each payment order whose bank statement credits another amount than its registries
+    say was transferred (`kvit.registries.reconciliation`): one finding per order, linked
+    to its first registry. An order still awaited is not a finding."""
+    registries = list(
+        Registry.objects.filter(tenant=tenant, status=Registry.Status.IMPORTED)
+        .exclude(order_number="")
+        .order_by("pk")
+    )
+    found: dict[str, Finding] = {}
+    for start in range(0, len(registries), STATEMENT_BATCH):
+        batch = registries[start : start + STATEMENT_BATCH]
+        checked = matches(batch)
+        for registry in batch:
+            match = checked[registry.pk]
+            if match.check is not Check.DIFFERS:
+                continue
+            order = f"{registry.order_number} / {registry.order_date} / {registry.bank_inn or '-'}"
+            found.setdefault(
+                order,
+                Finding(
+                    ToDo.Kind.STATEMENT,
+                    order,
+                    {
+                        "order": registry.order_number,
+                        "dated": str(registry.order_date),
+                        "credited": [str(credit.amount) for credit in match.credits],
+                        "transferred": str(match.transferred),
+                    },
+                    {"registry": registry.pk},
+                ),
+            )
+    return list(found.values())
+
+
+CHECKS: tuple[Callable[[Any], list[Finding]], ...] = (balances, payments, bill_runs, statements)

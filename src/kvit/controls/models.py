@@ -21,6 +21,7 @@ class ToDo(models.Model):
         REGISTRY = "registry", _("registry differs from its payments")
         PAYMENTS = "payments", _("payments differ from the ledger")
         BILL_RUN = "bill_run", _("bill run differs from the ledger")
+        STATEMENT = "statement", _("payment order differs from the bank statement")
 
     tenant = models.ForeignKey("tenants.Tenant", models.CASCADE, verbose_name=_("organisation"))
     kind = models.CharField(pgettext_lazy("to do", "check"), max_length=10, choices=Kind.choices)

@@ -18,6 +18,8 @@ def describe(kind: str, details: dict[str, Any]) -> list[str]:
         return _registry(details)
     if kind == ToDo.Kind.PAYMENTS:
         return _payments(details)
+    if kind == ToDo.Kind.STATEMENT:
+        return _statement(details)
     return _bill_run(details)
 
 
@@ -99,6 +101,16 @@ def _ledger(ledger: dict[str, Any]) -> str:
         "%(payments)s payments should have %(expected)s on their accounts and have "
         "%(entries)s there and %(elsewhere)s on other accounts (payments %(examples)s)."
     ) % {**ledger, "examples": ", ".join(f"#{pk}" for pk in ledger["examples"])}
+
+
+def _statement(details: dict[str, Any]) -> list[str]:
+    return [
+        gettext(
+            "Payment order %(order)s of %(dated)s: the bank statement credits %(credited)s; "
+            "its registries say %(transferred)s was transferred."
+        )
+        % {**details, "credited": ", ".join(details["credited"])}
+    ]
 
 
 def _bill_run(details: dict[str, Any]) -> list[str]:
