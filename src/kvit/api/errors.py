@@ -14,8 +14,6 @@ Nothing of the failed request was committed: every operation runs in one transac
 
 from __future__ import annotations
 
-import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +25,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
 
+from kvit.config import errors as server_errors
 from kvit.online.actions import (
     NOT_CANCELLABLE,
     PAYMENT_CONFLICT,
@@ -41,8 +40,6 @@ NOT_FOUND = "not_found"
 DATABASE_UNAVAILABLE = "database_unavailable"
 INTERNAL_ERROR = "internal_error"
 RETRY_AFTER_SECONDS = 5
-
-log = logging.getLogger(__name__)
 STATUS = {
     ACCOUNT_NOT_FOUND: 404,
     TRANSACTION_NOT_FOUND: 404,
@@ -152,16 +149,14 @@ def install(api: NinjaAPI) -> None:
         return problem(request, error.status_code, "http_error", str(error))
 
     def unexpected(request: HttpRequest, error: Any) -> HttpResponse:
-        error_id = uuid.uuid4().hex
-        trace(request).error_id = error_id
-        log.error("error %s on %s %s", error_id, request.method, request.path, exc_info=error)
+        trace(request).error_id = found = server_errors.error_id(request, error)
         if not isinstance(error, OperationalError | InterfaceError):
             return problem(
                 request,
                 500,
                 INTERNAL_ERROR,
-                _("Something went wrong on our side: error %(id)s.") % {"id": error_id},
-                error_id=error_id,
+                _("Something went wrong on our side: error %(id)s.") % {"id": found},
+                error_id=found,
             )
         # A dropped connection is closed now, so the request's log entry opens a new one.
         for connection in connections.all(initialized_only=True):
@@ -172,8 +167,8 @@ def install(api: NinjaAPI) -> None:
             503,
             DATABASE_UNAVAILABLE,
             _("The database is unavailable for a moment: retry the request (error %(id)s).")
-            % {"id": error_id},
-            error_id=error_id,
+            % {"id": found},
+            error_id=found,
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "kvit.config.errors.ErrorIdMiddleware",  # innermost: it sees the view's exception
 ]
 
 ROOT_URLCONF = "kvit.config.urls"

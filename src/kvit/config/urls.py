@@ -11,3 +11,5 @@ urlpatterns = [
         prefix_default_language=False,
     ),
 ]
+
+handler500 = "kvit.config.errors.server_error"  # the page shows the error's id (R26)
