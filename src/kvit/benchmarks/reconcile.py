@@ -13,44 +13,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
 from collections.abc import Sequence
 
 import django
 
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from kvit.benchmarks.common import peak_mb, tenant_to_measure
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvit.config.settings")
     django.setup()
     from django.db import connection, transaction
-    from django.db.models import Count
 
     from kvit.billing.models import BillRun
     from kvit.controls import checks
     from kvit.db.bulk import plan_for_whole_tables
     from kvit.ledger.models import LedgerEntry
     from kvit.registries.models import RegistryLine
-    from kvit.tenants.models import Tenant
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tenant", help="organisation code (default: the one with most accounts)")
     args = parser.parse_args(argv)
-    code = args.tenant or next(
-        iter(
-            Tenant.objects.annotate(n=Count("account"))
-            .order_by("-n", "code")
-            .values_list("code", flat=True)
-        ),
-        None,
-    )
-    if code is None:
-        parser.error("the database has no organisation")
-    tenant = Tenant.objects.get(code=code)
+    tenant = tenant_to_measure(parser, args.tenant)
+    code = tenant.code
     with transaction.atomic():
         if connection.vendor == "postgresql":
             connection.cursor().execute("SET TRANSACTION READ ONLY")

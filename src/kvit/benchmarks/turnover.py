@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import tempfile
 import time
 from collections.abc import Sequence
@@ -27,26 +26,23 @@ from pathlib import Path
 
 import django
 
+from kvit.benchmarks.common import peak_mb, tenant_to_measure
+
 TARGET_SECONDS = 30.0
 TARGET_ACCOUNTS = 1_000_000
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvit.config.settings")
     django.setup()
     from django.db import connection, transaction
-    from django.db.models import Count, Max
+    from django.db.models import Max
     from django.utils import translation
 
     from kvit.core.periods import Period
     from kvit.ledger.models import LedgerEntry
     from kvit.reports.exports import turnover_table, write_csv, write_xlsx
     from kvit.reports.turnover import GROUP_BY, METHODS, Row, TurnoverStatement, turnover
-    from kvit.tenants.models import Tenant
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tenant", help="organisation code (default: the one with most accounts)")
@@ -58,17 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-xlsx", action="store_true", help="only the query and CSV")
     args = parser.parse_args(argv)
 
-    code = args.tenant or next(
-        iter(
-            Tenant.objects.annotate(n=Count("account"))
-            .order_by("-n", "code")
-            .values_list("code", flat=True)
-        ),
-        None,
-    )
-    if code is None:
-        parser.error("the database has no organisation")
-    tenant = Tenant.objects.get(code=code)
+    tenant = tenant_to_measure(parser, args.tenant)
     last = LedgerEntry.objects.filter(tenant=tenant).aggregate(last=Max("posted_on"))["last"]
     month = Period.of(last or date.today())
     date_from = args.date_from or month.first_day
