@@ -385,3 +385,20 @@ def test_a_payment_order_the_bank_statement_credits_otherwise_opens_a_to_do(
         "say 272.25 was transferred."
     ]
     assert matched.pk not in [f.links.get("registry") for f in checks.find(tenant)]
+
+
+def test_payment_entries_that_name_no_payment_are_found(make: Any) -> None:
+    tenant, _first, _registry = paid(make)
+    entry = LedgerEntry.objects.filter(tenant=tenant, kind="payment").first()
+    lost = copy_of(entry)
+    lost.source_id = "999999"  # a payment that was never recorded (or deleted)
+    post_entries([lost])
+    (found,) = checks.find(tenant)
+    assert (found.kind, found.subject) == (ToDo.Kind.PAYMENTS, checks.UNKNOWN_PAYMENTS)
+    assert found.details == {
+        "orphans": {"payments": 1, "entries": str(entry.amount), "examples": ["999999"]}
+    }
+    assert describe(found.kind, found.details) == [
+        f"Ledger entries name 1 payments the organisation does not have (#999999), for "
+        f"{entry.amount}."
+    ]

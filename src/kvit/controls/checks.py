@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Cast
 
 from kvit.accounts.models import Account
@@ -152,7 +152,47 @@ def payments(tenant: Any) -> list[Finding]:
         for source, differences in sorted(ledger.items())
         if isinstance(source, str)
     ]
+    orphans = _orphans(tenant)
+    if orphans:
+        found.append(Finding(ToDo.Kind.PAYMENTS, UNKNOWN_PAYMENTS, {"orphans": orphans}))
     return found
+
+
+UNKNOWN_PAYMENTS = "?"
+"""The subject of the finding of payment entries that name no payment."""
+
+
+def _orphans(tenant: Any) -> dict[str, Any] | None:
+    """Payment entries (net of their reversals) whose source names no payment of the
+    organisation: how many payments they name, their sum, the first `EXAMPLES` names."""
+    named = (
+        LedgerEntry.objects.filter(
+            tenant=tenant,
+            source_kind=PAYMENT_SOURCE,
+            kind__in=(LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REVERSAL),
+        )
+        .annotate(line_kind=ReversedAs("kind"))
+        .filter(line_kind=LedgerEntry.Kind.PAYMENT)
+        .exclude(
+            Exists(
+                Payment.objects.filter(tenant=tenant)
+                .annotate(key=Cast("pk", CharField()))
+                .filter(key=OuterRef("source_id"))
+            )
+        )
+        .values_list("source_id")
+        .annotate(total=Sum("amount"))
+        .order_by("source_id")
+    )
+    examples = [source for source, _total in named[:EXAMPLES]]
+    if not examples:
+        return None
+    summary = named.aggregate(payments=Count("source_id"), entries=Sum("total"))
+    return {
+        "payments": summary["payments"],
+        "entries": str(as_money(summary["entries"])),
+        "examples": examples,
+    }
 
 
 def _counts(registry: Registry, counted: dict[str, tuple[int, Decimal, int]]) -> dict[str, Any]:

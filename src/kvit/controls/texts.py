@@ -90,6 +90,15 @@ def _registry(details: dict[str, Any]) -> list[str]:
 
 
 def _payments(details: dict[str, Any]) -> list[str]:
+    if "orphans" in details:
+        orphans = details["orphans"]
+        return [
+            gettext(
+                "Ledger entries name %(payments)s payments the organisation does not have "
+                "(%(examples)s), for %(entries)s."
+            )
+            % {**orphans, "examples": ", ".join(f"#{pk}" for pk in orphans["examples"])}
+        ]
     return [
         gettext("Payments from %(source)s that came by no registry:") % details,
         _ledger(details["ledger"]),
