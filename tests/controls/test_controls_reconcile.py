@@ -340,13 +340,15 @@ def test_an_organisation_whose_check_fails_does_not_stop_the_others(
     assert "the reconciliation of a-broken failed" in caplog.text
 
 
-def credited(tenant: Any, order: str, amount: str) -> None:
-    """A bank statement crediting `amount` for payment order `order` of 6 July 2025."""
+def credited(tenant: Any, order: str, amount: str, until: date | None = None) -> None:
+    """A bank statement up to `until` crediting `amount` for payment order `order` of 6 July
+    2025."""
     statement = BankStatement.objects.create(
         tenant=tenant,
         file_name="kl_to_1c.txt",
         sha256=f"{order:0>64}",
         imported_at=FIRST,
+        ends_on=until,
     )
     StatementCredit.objects.create(
         statement=statement,
@@ -402,3 +404,21 @@ def test_payment_entries_that_name_no_payment_are_found(make: Any) -> None:
         f"Ledger entries name 1 payments the organisation does not have (#999999), for "
         f"{entry.amount}."
     ]
+
+
+def test_a_payment_order_still_awaited_when_the_statements_are_well_past_it_opens_a_to_do(
+    make: Any,
+) -> None:
+    tenant, _first, paid_by = paid(make)  # order 4711 of 6 July: 272.25 transferred
+    credited(tenant, "5000", "1.00", until=date(2025, 7, 8))  # another order's credit
+    assert checks.statements(tenant) == []  # two days on: the credit may still come
+    credited(tenant, "5001", "1.00", until=date(2025, 7, 9))
+    (found,) = checks.statements(tenant)
+    assert (found.subject, found.links) == ("4711 / 2025-07-06 / -", {"registry": paid_by.pk})
+    assert found.details["until"] == "2025-07-09"
+    assert describe(found.kind, found.details) == [
+        "Payment order 4711 of 2025-07-06: the bank statements up to 2025-07-09 credit nothing "
+        "for it; its registries say 272.25 was transferred."
+    ]
+    credited(tenant, "4711", "272.25")
+    assert checks.statements(tenant) == []  # the credit arrived: matched

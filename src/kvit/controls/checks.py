@@ -9,7 +9,7 @@
 * **bill runs**: each run's done chunks posted, by their counts, the entries the ledger
   holds for the run;
 * **statements**: each payment order's registries add up to what the bank statement
-  credits for it, where a statement holds it.
+  credits for it, and its credit is in the statements once they reach a few days past it.
 
 Each check reads a whole organisation in a few aggregate queries (a join of lines, payments
 and entries made by the database, never a query per registry or account) and returns a
@@ -22,11 +22,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 
 from kvit.accounts.models import Account
@@ -39,7 +52,7 @@ from kvit.payments.mapping import PAYMENT_SOURCE
 from kvit.payments.models import Payment
 from kvit.providers.models import Provider
 from kvit.registries.actions import COUNTED
-from kvit.registries.models import Registry, RegistryLine
+from kvit.registries.models import BankStatement, Registry, RegistryLine
 from kvit.registries.reconciliation import Check, matches
 from kvit.tariffs.models import Service
 
@@ -352,37 +365,46 @@ STATEMENT_BATCH = 500
 """Registries whose payment orders are looked up at once (`matches`: a condition per order)."""
 
 
+STATEMENT_GRACE_DAYS = 3
+"""Days after a payment order's date by which its credit is in the bank's statement."""
+
+
 def statements(tenant: Any) -> list[Finding]:
     """Each payment order whose bank statement credits another amount than its registries
-    say was transferred (`kvit.registries.reconciliation`): one finding per order, linked
-    to its first registry. An order still awaited is not a finding."""
+    say was transferred (`kvit.registries.reconciliation`), and each order still awaited
+    although the organisation's statements already reach `STATEMENT_GRACE_DAYS` past its
+    date: one finding per order, linked to its first registry."""
     registries = list(
         Registry.objects.filter(tenant=tenant, status=Registry.Status.IMPORTED)
         .exclude(order_number="")
         .order_by("pk")
     )
+    reach = BankStatement.objects.filter(tenant=tenant).aggregate(until=Max("ends_on"))["until"]
     found: dict[str, Finding] = {}
     for start in range(0, len(registries), STATEMENT_BATCH):
         batch = registries[start : start + STATEMENT_BATCH]
         checked = matches(batch)
         for registry in batch:
             match = checked[registry.pk]
-            if match.check is not Check.DIFFERS:
+            overdue = (
+                match.check is Check.AWAITED
+                and reach is not None
+                and registry.order_date is not None
+                and registry.order_date + timedelta(STATEMENT_GRACE_DAYS) <= reach
+            )
+            if match.check is not Check.DIFFERS and not overdue:
                 continue
             order = f"{registry.order_number} / {registry.order_date} / {registry.bank_inn or '-'}"
+            details = {
+                "order": registry.order_number,
+                "dated": str(registry.order_date),
+                "credited": [str(credit.amount) for credit in match.credits],
+                "transferred": str(match.transferred),
+            }
+            if overdue:
+                details["until"] = str(reach)
             found.setdefault(
-                order,
-                Finding(
-                    ToDo.Kind.STATEMENT,
-                    order,
-                    {
-                        "order": registry.order_number,
-                        "dated": str(registry.order_date),
-                        "credited": [str(credit.amount) for credit in match.credits],
-                        "transferred": str(match.transferred),
-                    },
-                    {"registry": registry.pk},
-                ),
+                order, Finding(ToDo.Kind.STATEMENT, order, details, {"registry": registry.pk})
             )
     return list(found.values())
 

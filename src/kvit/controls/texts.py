@@ -113,13 +113,17 @@ def _ledger(ledger: dict[str, Any]) -> str:
 
 
 def _statement(details: dict[str, Any]) -> list[str]:
-    return [
-        gettext(
+    if "until" in details:
+        text = gettext(
+            "Payment order %(order)s of %(dated)s: the bank statements up to %(until)s credit "
+            "nothing for it; its registries say %(transferred)s was transferred."
+        )
+    else:
+        text = gettext(
             "Payment order %(order)s of %(dated)s: the bank statement credits %(credited)s; "
             "its registries say %(transferred)s was transferred."
         )
-        % {**details, "credited": ", ".join(details["credited"])}
-    ]
+    return [text % {**details, "credited": ", ".join(details["credited"])}]
 
 
 def _bill_run(details: dict[str, Any]) -> list[str]:
