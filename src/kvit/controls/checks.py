@@ -36,6 +36,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Sum,
     Value,
     When,
@@ -47,7 +48,7 @@ from kvit.billing.models import BillRun, BillRunChunk
 from kvit.controls.models import ToDo
 from kvit.db.bulk import plan_for_whole_tables
 from kvit.ledger.models import LedgerEntry
-from kvit.ledger.queries import ReversedAs, as_money, balance_mismatches
+from kvit.ledger.queries import MONEY, ZERO, ReversedAs, as_money, balance_mismatches
 from kvit.payments.mapping import PAYMENT_SOURCE
 from kvit.payments.models import Payment
 from kvit.providers.models import Provider
@@ -56,8 +57,6 @@ from kvit.registries.models import BankStatement, Registry, RegistryLine
 from kvit.registries.reconciliation import Check, matches
 from kvit.tariffs.models import Service
 
-ZERO = Decimal("0.00")
-MONEY = LedgerEntry._meta.get_field("amount")
 EXAMPLES = 10
 """Payments named in a finding whose ledger differs: the first ones, by id."""
 
@@ -175,15 +174,21 @@ UNKNOWN_PAYMENTS = "?"
 """The subject of the finding of payment entries that name no payment."""
 
 
+def _payment_entries(tenant: Any) -> QuerySet[LedgerEntry]:
+    """The entries payments posted and the reversals among them; which reversals reverse a
+    payment (not one of its penalty recalculations) the callers tell by `ReversedAs`."""
+    return LedgerEntry.objects.filter(
+        tenant=tenant,
+        source_kind=PAYMENT_SOURCE,
+        kind__in=(LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REVERSAL),
+    )
+
+
 def _orphans(tenant: Any) -> dict[str, Any] | None:
     """Payment entries (net of their reversals) whose source names no payment of the
     organisation: how many payments they name, their sum, the first `EXAMPLES` names."""
     named = (
-        LedgerEntry.objects.filter(
-            tenant=tenant,
-            source_kind=PAYMENT_SOURCE,
-            kind__in=(LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REVERSAL),
-        )
+        _payment_entries(tenant)
         .annotate(line_kind=ReversedAs("kind"))
         .filter(line_kind=LedgerEntry.Kind.PAYMENT)
         .exclude(
@@ -258,11 +263,7 @@ def _ledger_differences(tenant: Any, own: Any) -> dict[int | str, dict[str, Any]
     # with a filter, not filtered by the reversed kind: the planner cannot estimate that
     # filter, and taking the ledger for a few rows it joined it in a nested loop.)
     posted = (
-        LedgerEntry.objects.filter(
-            tenant=tenant,
-            source_kind=PAYMENT_SOURCE,
-            kind__in=(LedgerEntry.Kind.PAYMENT, LedgerEntry.Kind.REVERSAL),
-        )
+        _payment_entries(tenant)
         .annotate(line_kind=ReversedAs("kind"))
         .values_list("source_id", "account_id")
         .annotate(total=Sum("amount", filter=Q(line_kind=LedgerEntry.Kind.PAYMENT)))
