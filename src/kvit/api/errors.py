@@ -93,6 +93,7 @@ def problem(
 ) -> HttpResponse:
     noted = trace(request)
     noted.outcome, noted.message, noted.security = code, message, security
+    noted.error_id = error_id
     body: dict[str, Any] = {"code": code, "message": message, "errors": errors or []}
     if error_id:
         body["error_id"] = error_id
@@ -149,7 +150,7 @@ def install(api: NinjaAPI) -> None:
         return problem(request, error.status_code, "http_error", str(error))
 
     def unexpected(request: HttpRequest, error: Any) -> HttpResponse:
-        trace(request).error_id = found = server_errors.error_id(request, error)
+        found = server_errors.error_id(request, error)
         if not isinstance(error, OperationalError | InterfaceError):
             return problem(
                 request,
