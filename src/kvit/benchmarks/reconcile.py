@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://… python -m kvit.benchmarks.reconcile [--tenant demo-uk]
 
-Runs the balances, payments (with the registries) and bill-run checks of one organisation
+Runs each check (`kvit.controls.checks.CHECKS`) of one organisation
 (by default the one with most accounts) in a read-only transaction on PostgreSQL, and prints
 for each the seconds and what it found, what the organisation has (entries, registry lines,
 bill runs) and the peak memory. It opens no To Do. There is no target in the issues; the

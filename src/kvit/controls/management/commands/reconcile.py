@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
@@ -24,7 +25,10 @@ from kvit.tenants.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Check that balances, registries and bill runs add up; keep the To Do list."
+    help = (
+        "Check that balances, payments, registries, bill runs and bank statements add up; "
+        "keep the To Do list."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="organisation code (default: every organisation)")
@@ -33,7 +37,12 @@ class Command(BaseCommand):
             action="store_true",
             help="recompute the cached balances from the ledger before checking",
         )
-        parser.add_argument("--language", default="en", help="language of the findings (en, ru)")
+        parser.add_argument(
+            "--language",
+            default="en",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help="language of the findings",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenants = Tenant.objects.order_by("code")
