@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 import pytest
-from django.db import connection
 from django.test import Client
 from online_shop import SECRET, Shop, open_shop, over_client
 
+from db_faults import terminate_own_session
 from kvit.ledger.queries import balance
 from kvit.online import actions
 from kvit.online.models import OnlineEvent
@@ -31,22 +30,11 @@ def served(make: Any) -> Shop:
     return shop
 
 
-def terminate_own_session() -> None:
-    """End this connection's session from another one, as a failover would."""
-    pid = connection.connection.info.backend_pid
-    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
-        assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
-
-
 @pytest.mark.postgres
 def test_a_perform_whose_connection_is_dropped_is_refused_and_its_retry_credits_once(
     make: Any, monkeypatch: Any, caplog: Any
 ) -> None:
-    shop = open_shop(make)
-    # As a server answers: the exception becomes a response instead of reaching the test.
-    shop.bank = TestBank(
-        shop.tenant.code, SECRET, over_client(Client(raise_request_exception=False))
-    )
+    shop = served(make)
     assert shop.bank.create("t-1", "000101", "120.00").status == 200
     real = actions.perform_transaction
     calls: list[str] = []

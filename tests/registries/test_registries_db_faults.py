@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import DatabaseError, connection
 from registry_bank import Bank, make_bank, sberbank
 from test_registries_crash import ledger, payments
 
+from db_faults import terminate_own_session
 from kvit.controls import checks
 from kvit.ledger.models import LedgerEntry
 from kvit.payments.models import Payment
@@ -34,15 +34,6 @@ pytestmark = [
 ]
 
 
-def terminate(pid: int) -> None:
-    """End the session `pid` from a connection of our own, as an administrator or a failover
-    would."""
-    params = connection.get_connection_params()
-    with psycopg.connect(**params, autocommit=True) as other:
-        ended = other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()
-    assert ended == (True,)
-
-
 @pytest.mark.parametrize("at", [BATCH + 1, 13, LINES - 2])
 def test_an_import_whose_connection_is_dropped_fails_cleanly_and_posts_once_again(
     make: Any, monkeypatch: Any, at: int
@@ -53,14 +44,12 @@ def test_an_import_whose_connection_is_dropped_fails_cleanly_and_posts_once_agai
     content = sberbank(dropped.pays(LINES))
     assert import_registry(clean.tenant, content, "r.txt", "sberbank").registry.posted == LINES
 
-    connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
     reached: list[int] = []
 
     def progress(done: int, total: int) -> None:
         if done >= at and not reached:
             reached.append(done)
-            terminate(pid)
+            terminate_own_session()
 
     with pytest.raises(DatabaseError) as failed:
         import_registry(dropped.tenant, content, "r.txt", "sberbank", progress=progress)

@@ -43,6 +43,7 @@ STREAMED = 20_000  # accounts read at a time when a run is cut into chunks
 CHUNKS_PER_INSERT = 50
 STALE_AFTER = timedelta(minutes=2)
 """A running run without a chunk finished for this long is taken as interrupted."""
+ERROR_SHOWN = 200  # characters of a stopped run's error in its refusal
 
 
 class BillRunRefused(Exception):
@@ -161,6 +162,20 @@ def _resume(running: BillRun, period: Period, node: HierarchyNode | None) -> Bil
                 "it again for %(period)s to finish it first."
             )
             % {"run": running.pk, "period": Period.of(running.period)}
+        )
+    if timezone.now() - last < STALE_AFTER and running.error:
+        raise BillRunRefused(
+            _(
+                "Bill run #%(run)s for %(period)s of this organisation stopped with an error "
+                "(%(error)s). What it billed is kept: run it again from %(when)s to finish "
+                "it (until then a worker may still be finishing a chunk)."
+            )
+            % {
+                "run": running.pk,
+                "period": Period.of(running.period),
+                "error": running.error.splitlines()[0][:ERROR_SHOWN],
+                "when": timezone.localtime(last + STALE_AFTER).strftime("%Y-%m-%d %H:%M:%S"),
+            }
         )
     if timezone.now() - last < STALE_AFTER:
         raise BillRunRefused(

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from kvit.billing.actions import DEFAULT_CHUNK, BillRunRefused, Summary, bill
@@ -110,6 +111,11 @@ class Command(BaseCommand):
                 continue
             except BrokerError as error:
                 raise CommandError(f"{tenant.code}: {error}") from error
+            except DatabaseError as error:
+                raise CommandError(
+                    f"{tenant.code}: the database failed during the bill run ({error}). The "
+                    "chunks billed are kept; run the same command again to finish the run."
+                ) from error
             self._report(tenant, summary)
         if refused:
             raise CommandError(f"{len(refused)} run(s) refused")
