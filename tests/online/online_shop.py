@@ -21,7 +21,7 @@ from kvit.online.models import Aggregator
 from kvit.online.signing import signed_headers
 from kvit.online.testbank import CODE, Reply, TestBank, Transport, parsed
 
-SECRET = "s3cret-of-the-test-bank-0123456789abcdef"
+SECRET = "s3cret-of-the-test-bank-0123456789abcdef"  # pragma: allowlist secret
 JAN, FEB = date(2024, 1, 1), date(2024, 2, 1)
 
 

@@ -19,7 +19,7 @@ from kvit.payments.models import Payment
 
 pytestmark = pytest.mark.django_db
 
-B_SECRET = "organisation-b-secret-0123456789abcdefgh"
+B_SECRET = "organisation-b-secret-0123456789abcdefgh"  # pragma: allowlist secret
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ class Problem(Schema):
     error_id: str | None = Field(
         None,
         description="Only on 500 and 503: the id the server's log names the failure by.",
-        examples=["0f6c2d3e9a8b4c1d8e7f6a5b4c3d2e1f"],
+        examples=["0f6c2d3e9a8b4c1d8e7f6a5b4c3d2e1f"],  # pragma: allowlist secret
     )
 
 

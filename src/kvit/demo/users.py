@@ -13,9 +13,9 @@ from kvit.demo.rows import Batch, Ids
 from kvit.demo.schema import USER, USER_ACCOUNT
 
 # Published demo passwords, printed by `kvit seed`: not secrets.
-ADMIN_PASSWORD = "demo-admin"  # noqa: S105
-STAFF_PASSWORD = "demo-staff"  # noqa: S105
-CONSUMER_PASSWORD = "demo-consumer"  # noqa: S105
+ADMIN_PASSWORD = "demo-admin"  # noqa: S105  # pragma: allowlist secret
+STAFF_PASSWORD = "demo-staff"  # noqa: S105  # pragma: allowlist secret
+CONSUMER_PASSWORD = "demo-consumer"  # noqa: S105  # pragma: allowlist secret
 SUPERUSER = "admin"
 SUPERUSER_EMAIL = "admin@example.org"  # tells the demo superuser from a real "admin"
 USERNAME_PREFIXES = ("uk-", "energo-")

@@ -22,7 +22,7 @@ from kvit.online.signing import signed_headers
 
 CODE = "testbank"
 """The test bank's aggregator code in the demo organisations."""
-DEMO_SECRET = "kvit-demo-testbank-secret-0123456789"  # noqa: S105 -- published demo secret
+DEMO_SECRET = "kvit-demo-testbank-secret-0123456789"  # noqa: S105  # pragma: allowlist secret
 """The demo's test-bank secret: published, like the demo passwords. Never use it elsewhere."""
 DEFAULT_TENANT = "demo-uk"
 """The demo management company, which `kvit testbank` pays unless told otherwise."""
