@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
 from django.db.models import Sum
 from django.utils import timezone
-from test_billing_run import JULY, TODAY, housing, ledger_of
+from test_billing_run import JULY, TODAY, after_writing, housing, ledger_of
 
 from db_faults import terminate_own_session
 from kvit.billing import posting
@@ -27,23 +27,8 @@ pytestmark = [
     pytest.mark.usefixtures("purge_append_only"),
 ]
 ACCOUNTS = 6
-DROPPED_AT = 3  # the chunk whose entries are written when the session ends
-
-
-def dropped_at(chunk: int) -> Any:
-    """`posting.write` that ends the session once the `chunk`-th chunk's entries are written
-    and before the chunk is marked done (a pool's worker counts its own chunks)."""
-    real = posting.write
-    writes = [0]
-
-    def write(*args: Any, **kwargs: Any) -> Any:
-        written = real(*args, **kwargs)
-        writes[0] += 1
-        if writes[0] == chunk:
-            terminate_own_session()
-        return written
-
-    return write
+# The session ends once this chunk has written its entries (a pool's worker counts its own).
+DROPPED_AT = 3
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -53,7 +38,7 @@ def test_a_run_whose_connection_is_dropped_fails_cleanly_and_resumes_to_a_clean_
     golden = housing(make, accounts=ACCOUNTS, code="golden")
     tenant = housing(make, accounts=ACCOUNTS, code="dropped")
     bill(golden, JULY, today=TODAY)
-    monkeypatch.setattr(posting, "write", dropped_at(DROPPED_AT))
+    monkeypatch.setattr(posting, "write", after_writing(DROPPED_AT, terminate_own_session))
     with pytest.raises(DatabaseError) as failed:
         bill(tenant, JULY, chunk_size=1, workers=workers, today=TODAY)
     assert "terminat" in str(failed.value) + str(failed.value.__cause__)
@@ -89,7 +74,7 @@ def test_the_command_reports_a_dropped_connection_and_what_to_do(
     make: Any, monkeypatch: Any
 ) -> None:
     tenant = housing(make, accounts=ACCOUNTS, code="dropped")
-    monkeypatch.setattr(posting, "write", dropped_at(DROPPED_AT))
+    monkeypatch.setattr(posting, "write", after_writing(DROPPED_AT, terminate_own_session))
     period, today = f"--period={JULY}", f"--today={TODAY}"
     with pytest.raises(CommandError) as failed:
         call_command("billrun", period, today, "--tenant=dropped", "--chunk-size=1")

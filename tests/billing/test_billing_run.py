@@ -5,15 +5,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
-from kvit.billing import actions
+from kvit.billing import actions, posting
 from kvit.billing.actions import BillRunRefused, bill, recalculate, start_run
 from kvit.billing.models import BillRun, BillRunChunk
 from kvit.core.periods import Period
@@ -182,22 +184,28 @@ def test_an_interrupted_run_is_resumed(make: Any) -> None:
     assert ledger_of(tenant) == ledger_of(golden_tenant)
 
 
-def _bill_and_die(tenant_id: int, after: int) -> None:
-    """Bill in a child process and SIGKILL it inside the transaction of chunk `after`."""
-    from kvit.billing import posting
-    from kvit.tenants.models import Tenant
-
+def after_writing(chunk: int, act: Callable[[], None]) -> Callable[..., Any]:
+    """`posting.write` that does `act` once the `chunk`-th chunk of this process has written
+    its entries, inside its transaction: before the chunk is marked done and committed."""
     real = posting.write
     count = [0]
 
     def write(*args: Any, **kwargs: Any) -> Any:
         written = real(*args, **kwargs)
         count[0] += 1
-        if count[0] == after:
-            os.kill(os.getpid(), signal.SIGKILL)  # entries written, not committed
+        if count[0] == chunk:
+            act()
         return written
 
-    posting.write = write  # type: ignore[assignment]
+    return write
+
+
+def _bill_and_die(tenant_id: int, after: int) -> None:
+    """Bill in a child process and SIGKILL it inside the transaction of chunk `after`."""
+    from kvit.tenants.models import Tenant
+
+    die = partial(os.kill, os.getpid(), signal.SIGKILL)
+    posting.write = after_writing(after, die)  # type: ignore[assignment]
     bill(Tenant.objects.get(pk=tenant_id), JULY, chunk_size=1, today=TODAY)
 
 
