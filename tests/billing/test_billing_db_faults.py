@@ -65,6 +65,7 @@ def test_a_run_whose_connection_is_dropped_fails_cleanly_and_resumes_to_a_clean_
     BillRunChunk.objects.filter(run=run).update(finished_at=an_hour_ago)
     summary = bill(tenant, JULY, chunk_size=1, today=TODAY)
     assert summary.resumed and summary.run.status == BillRun.Status.COMPLETED
+    assert BillRun.objects.get(pk=run.pk).error == ""  # a resumed run is no longer stopped
     assert ledger_of(tenant) == ledger_of(golden)
     assert checks.find(tenant) == []
     assert connection.is_usable()

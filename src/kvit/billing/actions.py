@@ -97,7 +97,11 @@ def start_run(
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()  # one start at a time
         running = BillRun.objects.filter(tenant=tenant, status=BillRun.Status.RUNNING).first()
         if running is not None:
-            return _resume(running, period, node), True
+            resumed = _resume(running, period, node)
+            if resumed.error:  # it was reported when it stopped; this start goes on from there
+                BillRun.objects.filter(pk=resumed.pk).update(error="")
+                resumed.error = ""
+            return resumed, True
         scope = _scope(tenant, node)
         _check_tariffs(Catalogue.load(tenant.pk, period), scope)
         run = BillRun.objects.create(
