@@ -19,6 +19,7 @@ from django.utils import translation
 
 from kvit.providers.models import Provider
 from kvit.reports.exports import Table, write_csv, write_xlsx
+from kvit.tenants.commands import tenant_of
 from kvit.tenants.models import HierarchyNode, Tenant
 
 FORMATS = ("csv", "xlsx")
@@ -45,13 +46,6 @@ def add_common_arguments(parser: CommandParser) -> None:
         default=settings.LANGUAGE_CODE,
         help=f"language of the headings (default {settings.LANGUAGE_CODE})",
     )
-
-
-def tenant_of(code: str) -> Tenant:
-    tenant = Tenant.objects.filter(code=code).first()
-    if tenant is None:
-        raise CommandError(f"no organisation with the code '{code}'")
-    return tenant
 
 
 def node_of(tenant: Tenant, code: str | None) -> HierarchyNode | None:

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from kvit.billing.actions import DEFAULT_CHUNK, BillRunRefused, Summary, bill
 from kvit.billing.workers import BROKER_SCHEMES, BrokerError
 from kvit.core.periods import Period
+from kvit.tenants.commands import tenants_named
 from kvit.tenants.models import HierarchyNode, Tenant
 
 SKIPPED_SHOWN = 10
@@ -85,12 +86,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tenants = Tenant.objects.order_by("code")
-        if options["tenant"]:
-            tenants = tenants.filter(code=options["tenant"])
-            if not tenants.exists():
-                raise CommandError(f"no organisation with the code '{options['tenant']}'")
-        elif options["node"]:
+        tenants = tenants_named(options["tenant"])
+        if options["node"] and not options["tenant"]:
             raise CommandError("--node needs --tenant")
         if options["broker"] and options["workers"] > 1:
             raise CommandError(

@@ -21,7 +21,7 @@ from django.utils import translation
 from kvit.controls.actions import reconcile
 from kvit.controls.texts import describe
 from kvit.ledger.actions import rebuild_balances
-from kvit.tenants.models import Tenant
+from kvit.tenants.commands import tenants_named
 
 
 class Command(BaseCommand):
@@ -45,11 +45,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tenants = Tenant.objects.order_by("code")
-        if options["tenant"]:
-            tenants = tenants.filter(code=options["tenant"])
-            if not tenants.exists():
-                raise CommandError(f"no organisation with the code '{options['tenant']}'")
+        tenants = tenants_named(options["tenant"])
         differing = 0
         with translation.override(options["language"]):
             for tenant in tenants:

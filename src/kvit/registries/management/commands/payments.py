@@ -33,6 +33,7 @@ from kvit.registries.models import Registry
 from kvit.registries.queries import line_report, problem_lines
 from kvit.registries.reconciliation import Check, import_statement
 from kvit.reports.exports import Table, TableRow, write_csv
+from kvit.tenants.commands import tenant_of
 from kvit.tenants.models import Tenant
 
 SHOWN = 10
@@ -180,10 +181,7 @@ class Command(BaseCommand):
 
 def _tenant(code: str | None) -> Tenant:
     if code:
-        tenant = Tenant.objects.filter(code=code).first()
-        if tenant is None:
-            raise CommandError(f"no organisation with the code '{code}'")
-        return tenant
+        return tenant_of(code)
     tenants = list(Tenant.objects.order_by("code")[:2])
     if len(tenants) != 1:
         raise CommandError("give the organisation with --tenant CODE")
